@@ -1,0 +1,1 @@
+"""Artificial neural networks (scikit-learn) for comparison with brainsim."""
