@@ -1,0 +1,48 @@
+"""Exceptions raised by brainsim for problems a user can act on.
+
+Every error a user can cause (a bad option, a missing or damaged data file, a
+model file that does not fit) is a :class:`BrainsimError`. The command-line
+scripts in ``experiments/`` print its message on one line and exit with code 2
+(see :func:`brainsim.cli.run_script`); anything else is a bug and keeps its
+traceback.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "BrainsimError",
+    "ConfigError",
+    "DatasetError",
+    "DataNotFoundError",
+    "ChecksumError",
+    "CorruptFileError",
+    "ModelFileError",
+]
+
+
+class BrainsimError(Exception):
+    """Base class: a problem the user can fix; the message says what and how."""
+
+
+class ConfigError(BrainsimError, ValueError):
+    """A parameter or command-line option has a value that cannot be used."""
+
+
+class DatasetError(BrainsimError):
+    """Base class for problems with data sets and their files."""
+
+
+class DataNotFoundError(DatasetError):
+    """The data files are neither on disk nor downloadable."""
+
+
+class ChecksumError(DatasetError):
+    """A data file's SHA-256 differs from the canonical value; it is never used."""
+
+
+class CorruptFileError(DatasetError):
+    """A data file cannot be parsed (bad gzip, bad IDX magic number, wrong size)."""
+
+
+class ModelFileError(BrainsimError):
+    """A saved network cannot be loaded: corrupt, truncated or incompatible file."""
