@@ -1,0 +1,366 @@
+"""Brian2 objects of the Diehl & Cook (2015) network for one chunk of images.
+
+One call of :func:`build_network` creates everything that runs inside a
+single Brian2 ``run``: the Poisson input, the excitatory and inhibitory
+layers, the plastic input synapses, and a small *controller* group that
+implements the presentation schedule of [DC15] inside the simulation, so that
+hundreds of images can be shown in one run:
+
+* every *slot* lasts ``presentation_time + resting_time`` (350 + 150 ms);
+  the input is on during the first part only;
+* at the start of each slot the controller looks at the excitatory spikes of
+  the previous slot: with at least ``min_spikes`` it advances to the next
+  image at the normal rate, otherwise it shows the same image again with the
+  rate raised by one step (pixel/8 Hz, i.e. about +32 Hz for a white pixel);
+* while learning, each excitatory neuron's incoming weights are rescaled to
+  their target sum at the start of every slot (before each presentation, as
+  in the authors' code), using a running sum kept up to date by the
+  plasticity code.
+
+``n_copies`` independent copies of the network can be simulated side by side
+(block-diagonal connectivity, one controller neuron per copy): with learning
+off this shares the per-step overhead between several images.
+
+The function knows nothing about data sets or files; :mod:`brainsim.simulation`
+decides how it is run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from brian2 import (
+    Hz,
+    Network,
+    Quantity,
+    NeuronGroup,
+    SpikeMonitor,
+    StateMonitor,
+    Synapses,
+    TimedArray,
+    mV,
+    ms,
+    second,
+)
+
+from brainsim import model as M
+from brainsim.plasticity import LearningRule, get_rule
+
+#: Time unit used to index the stimulus TimedArray by image number.
+STIMULUS_INDEX_UNIT = 1 * ms
+
+
+@dataclass(frozen=True)
+class NetworkShape:
+    """Everything that changes the generated code of a network.
+
+    Parameters
+    ----------
+    n_input : int
+        Number of input (pixel) neurons per copy.
+    n_neurons : int
+        Number of excitatory (and of inhibitory) neurons per copy.
+    n_slots : int
+        Presentation slots per run; also the number of stimulus rows per copy.
+    rule : str or None
+        Learning-rule name, or None for a frozen network (inference).
+    n_copies : int
+        Independent copies of the network simulated side by side.
+    presentation_time, resting_time : float
+        Durations in seconds.
+    record_input_spikes : bool
+        Add a spike monitor on the input layer (for single-example figures).
+    record_traces : bool
+        Record membrane potential and threshold of every excitatory neuron.
+    """
+
+    n_input: int
+    n_neurons: int
+    n_slots: int
+    rule: str | None = "power_law"
+    n_copies: int = 1
+    presentation_time: float = float(M.presentation_time / second)
+    resting_time: float = float(M.resting_time / second)
+    record_input_spikes: bool = False
+    record_traces: bool = False
+
+    @property
+    def learning(self) -> bool:
+        """Whether plasticity and threshold adaptation are on."""
+        return self.rule is not None
+
+    @property
+    def slot_time(self) -> float:
+        """Duration of one presentation slot in seconds."""
+        return self.presentation_time + self.resting_time
+
+    @property
+    def duration(self) -> float:
+        """Simulated time of one run in seconds."""
+        return self.n_slots * self.slot_time
+
+    @property
+    def weight_sum(self) -> float:
+        """Target sum of each excitatory neuron's input weights (78 for 784 inputs)."""
+        return M.weight_sum_per_input * self.n_input
+
+
+@dataclass
+class DiehlCookNetwork:
+    """The Brian2 objects of one network, by role."""
+
+    shape: NetworkShape
+    net: Network
+    stimulus: TimedArray
+    inputs: NeuronGroup
+    exc: NeuronGroup
+    inh: NeuronGroup
+    controller: NeuronGroup
+    input_to_exc: Synapses
+    monitors: dict = field(default_factory=dict)
+
+
+def excitatory_equations(learning: bool) -> str:
+    """Equations of the conductance-based excitatory neuron ([DC15] eq. 1-2)."""
+    theta = "dtheta/dt = -theta / tau_theta : volt" if learning else "theta : volt"
+    wsum = "\nwsum : 1  # running sum of incoming input weights" if learning else ""
+    return f"""
+    dv/dt = ((v_rest_e - v) + ge * (E_exc_e - v) + gi * (E_inh_e - v)) / tau_e : volt (unless refractory)
+    dge/dt = -ge / tau_ge : 1
+    dgi/dt = -gi / tau_gi : 1
+    {theta}
+    copy : integer (constant)""" + wsum
+
+
+INHIBITORY_EQUATIONS = """
+dv/dt = ((v_rest_i - v) + ge * (E_exc_i - v) + gi * (E_inh_i - v)) / tau_i : volt (unless refractory)
+dge/dt = -ge / tau_ge : 1
+dgi/dt = -gi / tau_gi : 1
+copy : integer (constant)
+"""
+
+CONTROLLER_EQUATIONS = """
+img : 1             # index of the image shown in this slot (within this copy's rows)
+intensity : 1       # rate multiplier: rate = pixel / 8 Hz * intensity
+count : 1           # excitatory spikes during this slot's presentation
+slot_start : second
+n_input_spikes : 1  # cumulative counters, for the cost of inference
+n_exc_spikes : 1
+n_inh_spikes : 1
+"""
+
+# Decision at the start of every slot, on the previous slot's spike count
+# ([DC15] 2.3; [DC-code] main loop: input_intensity += 1 when < 5 spikes).
+CONTROLLER_SLOT_CODE = """
+advance = int(count >= min_spikes or intensity >= intensity_max)
+img = img + advance
+intensity = advance * intensity_start + (1 - advance) * (intensity + 1)
+count = 0
+slot_start = t
+"""
+
+
+def _namespace(shape: NetworkShape, rule: LearningRule | None) -> dict:
+    ns = {
+        name: value
+        for name, value in vars(M).items()
+        if not name.startswith("_") and isinstance(value, (int, float, Quantity))
+    }
+    ns.update(
+        t_present=shape.presentation_time * second,
+        n_slots=shape.n_slots,
+        n_input=shape.n_input,
+        n_neurons=shape.n_neurons,
+        intensity_max=M.intensity_start + M.max_retries,
+        weight_sum=shape.weight_sum,
+        w_max=M.w_max,
+    )
+    if rule is not None:
+        ns.update(rule.namespace)
+    return ns
+
+
+def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNetwork:
+    """Create the Brian2 objects for `shape` on the currently active device.
+
+    Parameters
+    ----------
+    shape : NetworkShape
+        Sizes, rule and timing.
+    name_suffix : str
+        Appended to every object name (runtime mode builds several networks in
+        one process; standalone builds use fixed names).
+
+    Returns
+    -------
+    DiehlCookNetwork
+        The objects, collected in a :class:`brian2.Network`. State variables
+        are at their defaults; :mod:`brainsim.simulation` sets them.
+    """
+    rule = get_rule(shape.rule) if shape.learning else None
+    ns = _namespace(shape, rule)
+    sfx = name_suffix
+    n_in_total = shape.n_copies * shape.n_input
+    n_total = shape.n_copies * shape.n_neurons
+    slot_dt = shape.slot_time * second
+
+    stimulus = TimedArray(
+        np.zeros((shape.n_copies * shape.n_slots, shape.n_input)) * Hz,
+        dt=STIMULUS_INDEX_UNIT,
+        name="stimulus" + sfx,
+    )
+    ns["stimulus"] = stimulus
+
+    controller = NeuronGroup(
+        shape.n_copies, CONTROLLER_EQUATIONS, namespace=ns, name="controller" + sfx
+    )
+    controller.run_regularly(
+        CONTROLLER_SLOT_CODE, dt=slot_dt, when="start", order=2, name="controller_slot" + sfx
+    )
+
+    # Poisson input: one neuron per pixel and copy; rate from the stimulus row of
+    # the image the copy's controller is showing, zero during the rest phase.
+    inputs = NeuronGroup(
+        n_in_total,
+        """
+        pixel : integer (constant)
+        copy : integer (constant)
+        img : 1 (linked)
+        intensity : 1 (linked)
+        slot_start : second (linked)
+        rate = stimulus((copy * n_slots + img) * STIMULUS_INDEX_UNIT, pixel) * intensity
+               * int(t - slot_start < t_present) : Hz
+        """,
+        threshold="rate > 0 * Hz and rand() < rate * dt",
+        namespace=dict(ns, STIMULUS_INDEX_UNIT=STIMULUS_INDEX_UNIT),
+        name="poisson_input" + sfx,
+    )
+    inputs.pixel = "i % n_input"
+    inputs.copy = "i // n_input"
+    copy_of_input = np.arange(n_in_total) // shape.n_input
+    inputs.img = _linked(controller, "img", copy_of_input)
+    inputs.intensity = _linked(controller, "intensity", copy_of_input)
+    inputs.slot_start = _linked(controller, "slot_start", copy_of_input)
+
+    reset_e = "v = v_reset_e"
+    if shape.learning:
+        reset_e += "\ntheta += theta_plus"
+    exc = NeuronGroup(
+        n_total,
+        excitatory_equations(shape.learning),
+        threshold="v > v_thresh_e + theta - theta_offset",
+        reset=reset_e,
+        refractory=M.refrac_e,
+        method="euler",
+        namespace=ns,
+        name="excitatory" + sfx,
+    )
+    exc.copy = "i // n_neurons"
+    exc.v = M.v_rest_e + M.v_init_offset
+    exc.theta = M.theta_init
+
+    inh = NeuronGroup(
+        n_total,
+        INHIBITORY_EQUATIONS,
+        threshold="v > v_thresh_i",
+        reset="v = v_reset_i",
+        refractory=M.refrac_i,
+        method="euler",
+        namespace=ns,
+        name="inhibitory" + sfx,
+    )
+    inh.copy = "i // n_neurons"
+    inh.v = M.v_rest_i + M.v_init_offset
+
+    if rule is not None:
+        input_to_exc = Synapses(
+            inputs, exc, model=rule.model, on_pre="ge_post += w\n" + rule.on_pre,
+            on_post=rule.on_post, namespace=ns, name="input_to_exc" + sfx,
+        )
+    else:
+        input_to_exc = Synapses(
+            inputs, exc, model="w : 1", on_pre="ge_post += w", namespace=ns,
+            name="input_to_exc" + sfx,
+        )
+    if shape.n_copies == 1:
+        input_to_exc.connect()
+    else:
+        input_to_exc.connect(condition="copy_pre == copy_post")
+    input_to_exc.delay = "0 * ms"  # per-synapse delays; real values are set before each run
+
+    exc_to_inh = Synapses(
+        exc, inh, on_pre="ge_post += w_exc_to_inh", namespace=ns, name="exc_to_inh" + sfx
+    )
+    exc_to_inh.connect(j="i")
+    inh_to_exc = Synapses(
+        inh, exc, on_pre="gi_post += w_inh_to_exc", namespace=ns, name="inh_to_exc" + sfx
+    )
+    inh_to_exc.connect(condition="i != j and copy_pre == copy_post")
+
+    # Spike counters of each copy, read by the controller (retry rule, cost).
+    exc_counter = Synapses(
+        exc, controller,
+        on_pre="count_post += int(t - slot_start_post < t_present)\nn_exc_spikes_post += 1",
+        namespace=ns, name="exc_counter" + sfx,
+    )
+    exc_counter.connect(condition="copy_pre == j")
+    inh_counter = Synapses(
+        inh, controller, on_pre="n_inh_spikes_post += 1", namespace=ns, name="inh_counter" + sfx
+    )
+    inh_counter.connect(condition="copy_pre == j")
+    objects = [
+        controller, inputs, exc, inh, input_to_exc, exc_to_inh, inh_to_exc,
+        exc_counter, inh_counter,
+    ]
+    if not shape.learning:
+        input_counter = Synapses(
+            inputs, controller, on_pre="n_input_spikes_post += 1", namespace=ns,
+            name="input_counter" + sfx,
+        )
+        input_counter.connect(condition="copy_pre == j")
+        objects.append(input_counter)
+
+    if shape.learning:
+        # Weight normalisation before each presentation ([DC-code] normalize_weights),
+        # from the running sum; then the sum is the target by construction.
+        input_to_exc.run_regularly(
+            "w = w * weight_sum / (wsum_post + 1e-12)", dt=slot_dt, when="start", order=0,
+            name="normalise_weights" + sfx,
+        )
+        exc.run_regularly(
+            "wsum = weight_sum", dt=slot_dt, when="start", order=1, name="reset_wsum" + sfx
+        )
+
+    monitors = {
+        # State of each controller just before its slot decision: the previous
+        # slot's image, intensity, spike count and cumulative counters.
+        "controller": StateMonitor(
+            controller, ["img", "intensity", "count", "n_input_spikes", "n_exc_spikes",
+                         "n_inh_spikes"],
+            record=True, dt=slot_dt, when="start", order=-1, name="controller_monitor" + sfx,
+        ),
+    }
+    if not shape.learning:
+        monitors["exc_spikes"] = SpikeMonitor(exc, name="exc_spikes" + sfx)
+    if shape.record_input_spikes:
+        monitors["input_spikes"] = SpikeMonitor(inputs, name="input_spikes" + sfx)
+        monitors["inh_spikes"] = SpikeMonitor(inh, name="inh_spikes" + sfx)
+        if shape.learning:
+            monitors["exc_spikes"] = SpikeMonitor(exc, name="exc_spikes" + sfx)
+    if shape.record_traces:
+        monitors["traces"] = StateMonitor(
+            exc, ["v", "theta"], record=True, name="exc_traces" + sfx
+        )
+
+    net = Network(*objects, *monitors.values())
+    return DiehlCookNetwork(
+        shape=shape, net=net, stimulus=stimulus, inputs=inputs, exc=exc, inh=inh,
+        controller=controller, input_to_exc=input_to_exc, monitors=monitors,
+    )
+
+
+def _linked(group: NeuronGroup, name: str, index: np.ndarray):
+    from brian2 import linked_var
+
+    return linked_var(group, name, index=index)

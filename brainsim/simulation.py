@@ -1,0 +1,570 @@
+"""How a network is run: chunks of images, two back ends, a build cache.
+
+A *simulator* runs one :class:`~brainsim.network.NetworkShape` for one chunk:
+``n_slots`` presentation slots per copy, given the stimulus rows, the
+carried-over state (weights, delays, thresholds, membrane potentials, the
+controller's position in its image queue) and a seed. It returns plain
+arrays. Two back ends give the same results up to random numbers:
+
+:class:`RuntimeSimulator`
+    Brian2's runtime mode (numpy target by default): no compilation, slow;
+    for tests, tiny runs and single-example recordings.
+:class:`StandaloneSimulator`
+    Brian2's C++ standalone mode, compiled once per shape in a separate
+    process and cached on disk (see :func:`cache_dir`); every chunk reruns the
+    same binary with new inputs passed on the command line (``run_args``), so
+    a second process with the same shape starts without compiling.
+
+:func:`train_chunks` and :func:`infer_chunks` drive a simulator over a whole
+data set, carrying unfinished images (the "fewer than 5 spikes" retries) into
+the next chunk.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from brainsim import __version__
+from brainsim import model as M
+from brainsim.errors import BrainsimError, ConfigError
+from brainsim.network import NetworkShape
+
+#: Seconds of float slack when binning spike times into slots.
+_EPS = 1e-9
+
+
+@dataclass
+class NetworkState:
+    """State carried from one chunk to the next (SI units, plain arrays).
+
+    Attributes
+    ----------
+    weights : ndarray, shape (n_input, n_neurons)
+        Input -> excitatory weights (dimensionless, in [0, 1]).
+    delays : ndarray, shape (n_input, n_neurons)
+        Input -> excitatory synaptic delays in seconds.
+    theta : ndarray, shape (n_neurons,)
+        Adaptive threshold in volts.
+    v_exc, v_inh : ndarray, shape (n_neurons,)
+        Membrane potentials in volts.
+    """
+
+    weights: np.ndarray
+    delays: np.ndarray
+    theta: np.ndarray
+    v_exc: np.ndarray
+    v_inh: np.ndarray
+
+    def copy(self) -> "NetworkState":
+        return NetworkState(*(np.array(a, dtype=float, copy=True) for a in asdict(self).values()))
+
+
+def initial_state(n_input: int, n_neurons: int, rng: np.random.Generator) -> NetworkState:
+    """Random initial weights and delays as in the authors' code; thresholds at rest.
+
+    Parameters
+    ----------
+    n_input, n_neurons : int
+        Layer sizes.
+    rng : numpy.random.Generator
+        Source of randomness.
+    """
+    weights = (rng.random((n_input, n_neurons)) + M.w_input_init_offset) * M.w_input_init_scale
+    delays = rng.random((n_input, n_neurons)) * float(M.input_delay_max)
+    return NetworkState(
+        weights=weights,
+        delays=delays,
+        theta=np.full(n_neurons, float(M.theta_init)),
+        v_exc=np.full(n_neurons, float(M.v_rest_e + M.v_init_offset)),
+        v_inh=np.full(n_neurons, float(M.v_rest_i + M.v_init_offset)),
+    )
+
+
+def normalise_weights(weights: np.ndarray, n_input: int) -> np.ndarray:
+    """Rescale each column so that it sums to 78/784 per input ([DC-code])."""
+    total = M.weight_sum_per_input * n_input
+    sums = weights.sum(axis=0, keepdims=True)
+    return weights * (total / np.where(sums > 0, sums, 1.0))
+
+
+@dataclass
+class ChunkInput:
+    """What one run needs besides the network state.
+
+    Attributes
+    ----------
+    stimulus : ndarray, shape (n_copies * n_slots, n_input)
+        Input rate per unit of intensity in Hz (pixel / 8), row ``b * n_slots + k``
+        is image ``k`` of copy ``b``.
+    img, count, intensity : ndarray, shape (n_copies,)
+        Initial controller state: ``img=-1, count=min_spikes`` starts with row 0
+        at the normal rate; ``img=0, count=0, intensity=x`` retries row 0 at x+1.
+    seed : int
+        Seed of the simulation's random numbers (Poisson input).
+    """
+
+    stimulus: np.ndarray
+    img: np.ndarray
+    count: np.ndarray
+    intensity: np.ndarray
+    seed: int
+
+
+@dataclass
+class ChunkOutput:
+    """Per-slot record of one run.
+
+    ``slot_*`` arrays have shape (n_copies, n_slots): the image row shown in
+    each slot, its intensity, the excitatory spikes counted for the retry rule,
+    and the input / excitatory / inhibitory spikes in the slot.
+    ``exc_counts`` (n_copies, n_slots, n_neurons) holds the excitatory spike
+    counts during each presentation (only when learning is off).
+    """
+
+    state: NetworkState
+    slot_img: np.ndarray
+    slot_intensity: np.ndarray
+    slot_count: np.ndarray
+    slot_input_spikes: np.ndarray
+    slot_exc_spikes: np.ndarray
+    slot_inh_spikes: np.ndarray
+    exc_counts: np.ndarray | None = None
+    recordings: dict | None = None
+
+
+def _chunk_output(shape: NetworkShape, mon: dict, final: dict, state: NetworkState,
+                  exc_spikes: tuple[np.ndarray, np.ndarray] | None,
+                  recordings: dict | None = None) -> ChunkOutput:
+    """Turn monitor arrays into per-slot records.
+
+    `mon` holds the controller monitor, shape (n_records, n_copies), recorded at
+    every slot start before the decision (record k+1 describes slot k); `final`
+    holds the controller state at the end of the run (describing the last slot).
+    """
+    S = shape.n_slots
+    out = {}
+    for key in ("img", "intensity", "count", "n_input_spikes", "n_exc_spikes", "n_inh_spikes"):
+        rec = np.asarray(mon[key], dtype=float)[: S + 1]  # (S, B): records 0..S-1
+        per_slot = np.vstack([rec[1:], np.asarray(final[key], dtype=float)[None, :]])  # (S, B)
+        if key.startswith("n_"):
+            cumulative = np.vstack([rec[:1], per_slot])
+            per_slot = np.diff(cumulative, axis=0)
+        out[key] = per_slot.T  # (B, S)
+    exc_counts = None
+    if exc_spikes is not None:
+        idx, times = exc_spikes
+        slot = np.floor(times / shape.slot_time + _EPS).astype(int)
+        in_presentation = times - slot * shape.slot_time < shape.presentation_time - _EPS
+        keep = in_presentation & (slot < S)
+        exc_counts = np.zeros((shape.n_copies, S, shape.n_neurons), dtype=np.int32)
+        np.add.at(
+            exc_counts,
+            (idx[keep] // shape.n_neurons, slot[keep], idx[keep] % shape.n_neurons),
+            1,
+        )
+    return ChunkOutput(
+        state=state,
+        slot_img=out["img"].astype(int),
+        slot_intensity=out["intensity"],
+        slot_count=out["count"],
+        slot_input_spikes=out["n_input_spikes"],
+        slot_exc_spikes=out["n_exc_spikes"],
+        slot_inh_spikes=out["n_inh_spikes"],
+        exc_counts=exc_counts,
+        recordings=recordings,
+    )
+
+
+def _check_chunk(shape: NetworkShape, state: NetworkState, chunk: ChunkInput) -> None:
+    expected = (shape.n_copies * shape.n_slots, shape.n_input)
+    if chunk.stimulus.shape != expected:
+        raise ConfigError(f"stimulus has shape {chunk.stimulus.shape}, expected {expected}")
+    if state.weights.shape != (shape.n_input, shape.n_neurons):
+        raise ConfigError(
+            f"weights have shape {state.weights.shape}, expected "
+            f"{(shape.n_input, shape.n_neurons)}"
+        )
+
+
+# ---------------------------------------------------------------------------
+# Runtime back end
+# ---------------------------------------------------------------------------
+class RuntimeSimulator:
+    """Run a network shape in Brian2's runtime mode.
+
+    Parameters
+    ----------
+    shape : NetworkShape
+        The network to simulate.
+    target : {"numpy", "cython"}
+        Brian2 code-generation target (numpy needs no compiler).
+    """
+
+    _instances = 0
+
+    def __init__(self, shape: NetworkShape, target: str = "numpy"):
+        import brian2
+
+        from brainsim.network import build_network
+
+        if brian2.get_device().__class__.__name__ != "RuntimeDevice":
+            brian2.set_device("runtime")
+        brian2.prefs.codegen.target = target
+        brian2.defaultclock.dt = M.dt
+        RuntimeSimulator._instances += 1
+        self.shape = shape
+        self.network = build_network(shape, name_suffix=f"_rt{RuntimeSimulator._instances}")
+        self.network.net.store("initial")
+
+    def run(self, state: NetworkState, chunk: ChunkInput) -> ChunkOutput:
+        """Simulate one chunk and return its per-slot record."""
+        import brian2
+        from brian2 import Hz, second, volt
+
+        shape, dc = self.shape, self.network
+        _check_chunk(shape, state, chunk)
+        dc.net.restore("initial")
+        brian2.seed(chunk.seed)
+        B = shape.n_copies
+        dc.stimulus.values[:] = chunk.stimulus  # values are stored in Hz (dimensionless array)
+        dc.controller.img = chunk.img
+        dc.controller.count = chunk.count
+        dc.controller.intensity = chunk.intensity
+        dc.input_to_exc.w = np.tile(state.weights.ravel(), B)
+        dc.input_to_exc.delay = np.tile(state.delays.ravel(), B) * second
+        dc.exc.theta = np.tile(state.theta, B) * volt
+        dc.exc.v = np.tile(state.v_exc, B) * volt
+        dc.inh.v = np.tile(state.v_inh, B) * volt
+        if shape.learning:
+            dc.exc.wsum = state.weights.sum(axis=0)
+        dc.net.run(shape.duration * second, namespace={})
+
+        mon = dc.monitors["controller"]
+        keys = ("img", "intensity", "count", "n_input_spikes", "n_exc_spikes", "n_inh_spikes")
+        mon_arrays = {k: np.asarray(getattr(mon, k)).T for k in keys}  # (n_records, B)
+        final = {k: np.asarray(getattr(dc.controller, k)[:]) for k in keys}
+        new_state = NetworkState(
+            weights=np.asarray(dc.input_to_exc.w[:]).reshape(B, shape.n_input, shape.n_neurons)[0],
+            delays=state.delays,
+            theta=np.asarray(dc.exc.theta[:])[: shape.n_neurons],
+            v_exc=np.asarray(dc.exc.v[:])[: shape.n_neurons],
+            v_inh=np.asarray(dc.inh.v[:])[: shape.n_neurons],
+        )
+        exc_spikes = None
+        if "exc_spikes" in dc.monitors:
+            m = dc.monitors["exc_spikes"]
+            exc_spikes = (np.asarray(m.i[:]), np.asarray(m.t[:] / second))
+        recordings = _runtime_recordings(dc) if (shape.record_input_spikes or shape.record_traces) else None
+        return _chunk_output(shape, mon_arrays, final, new_state, exc_spikes, recordings)
+
+
+def _runtime_recordings(dc) -> dict:
+    from brian2 import second, volt
+
+    rec = {}
+    for key in ("input_spikes", "exc_spikes", "inh_spikes"):
+        if key in dc.monitors:
+            m = dc.monitors[key]
+            rec[key] = (np.asarray(m.i[:]), np.asarray(m.t[:] / second))
+    if "traces" in dc.monitors:
+        m = dc.monitors["traces"]
+        rec["t"] = np.asarray(m.t / second)
+        rec["v"] = np.asarray(m.v / volt)
+        rec["theta"] = np.asarray(m.theta / volt)
+    return rec
+
+
+# ---------------------------------------------------------------------------
+# Standalone back end
+# ---------------------------------------------------------------------------
+def cache_dir() -> Path:
+    """Folder holding compiled standalone networks.
+
+    ``$BRAINSIM_CACHE`` if set, else ``$XDG_CACHE_HOME/brainsim/standalone``
+    (``~/.cache/brainsim/standalone``).
+    """
+    env = os.environ.get("BRAINSIM_CACHE")
+    if env:
+        return Path(env).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "brainsim" / "standalone"
+
+
+def _code_fingerprint() -> str:
+    """Hash of everything besides the shape that changes the generated code."""
+    import brian2
+
+    h = hashlib.sha256()
+    here = Path(__file__).parent
+    for name in ("model.py", "plasticity.py", "network.py", "simulation.py"):
+        h.update((here / name).read_bytes())
+    h.update(brian2.__version__.encode())
+    h.update(__version__.encode())
+    h.update(sys.version.encode())
+    return h.hexdigest()[:16]
+
+
+def build_key(shape: NetworkShape, openmp_threads: int = 0) -> str:
+    """Cache key of a compiled network: shape, threads and code fingerprint."""
+    text = json.dumps([asdict(shape), openmp_threads, _code_fingerprint()], sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+# Seed the random generators from $BRAINSIM_SEED, inserted before the run so that
+# every execution of the same binary can draw different (reproducible) numbers.
+_SEED_CODE = """
+{
+    const char* _brainsim_seed = getenv("BRAINSIM_SEED");
+    if (_brainsim_seed != NULL) {
+        unsigned long _s = strtoul(_brainsim_seed, NULL, 10);
+        for (int _i = 0; _i < %d; _i++)
+            brian::_random_generators[_i].seed(_s + 1000003UL * _i);
+    }
+}
+"""
+
+#: Variables set before each run: role -> (object attribute, variable name).
+_RUN_ARGS = {
+    "w": ("input_to_exc", "w"),
+    "delay": ("input_to_exc", "delay"),
+    "theta": ("exc", "theta"),
+    "v_exc": ("exc", "v"),
+    "v_inh": ("inh", "v"),
+    "wsum": ("exc", "wsum"),
+    "img": ("controller", "img"),
+    "count": ("controller", "count"),
+    "intensity": ("controller", "intensity"),
+}
+_CONTROLLER_KEYS = ("img", "intensity", "count", "n_input_spikes", "n_exc_spikes", "n_inh_spikes")
+
+
+def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int) -> dict:
+    """Generate and compile the C++ project (runs in a child process)."""
+    import brian2
+    from brian2 import device, second
+
+    from brainsim.network import build_network
+
+    brian2.set_device("cpp_standalone", build_on_run=False, directory=str(directory))
+    brian2.prefs.devices.cpp_standalone.openmp_threads = openmp_threads
+    brian2.defaultclock.dt = M.dt
+    dc = build_network(shape)
+    device.insert_code("main", _SEED_CODE % max(openmp_threads, 1))
+    dc.net.run(shape.duration * second, namespace={})
+    device.build(directory=str(directory), compile=True, run=False, with_output=False)
+
+    def var_info(group, name):
+        var = group.variables[name]
+        if name == "delay":
+            owner = group._pathways[0]
+            var = owner.variables["delay"]
+        else:
+            owner = group
+        return {
+            "arg": f"{var.owner.name}.{var.name}",
+            "file": device.get_array_filename(var),
+            "dtype": np.dtype(var.dtype).str,
+        }
+
+    objs = {"input_to_exc": dc.input_to_exc, "exc": dc.exc, "inh": dc.inh,
+            "controller": dc.controller}
+    meta = {"shape": asdict(shape), "run_args": {}, "results": {}, "monitors": {}}
+    for role, (obj, name) in _RUN_ARGS.items():
+        if name in objs[obj].variables:
+            meta["run_args"][role] = var_info(objs[obj], name)
+    meta["stimulus_arg"] = f"{dc.stimulus.name}.values"
+    for role, (obj, name) in _RUN_ARGS.items():
+        if role not in ("delay", "wsum") and name in objs[obj].variables:
+            meta["results"][role] = var_info(objs[obj], name)
+    for key in _CONTROLLER_KEYS:
+        meta["results"]["ctrl_" + key] = var_info(dc.controller, key)
+    mon = dc.monitors["controller"]
+    for key in _CONTROLLER_KEYS:
+        meta["monitors"]["ctrl_" + key] = var_info(mon, key)
+    for name, m in dc.monitors.items():
+        if name.endswith("_spikes"):
+            meta["monitors"][name + "_i"] = var_info(m, "i")
+            meta["monitors"][name + "_t"] = var_info(m, "t")
+    if "traces" in dc.monitors:
+        m = dc.monitors["traces"]
+        for key in ("t", "v", "theta"):
+            meta["monitors"]["traces_" + key] = var_info(m, key)
+    return meta
+
+
+def _build_main() -> None:  # pragma: no cover - runs in a child process
+    spec = json.loads(sys.argv[1])
+    shape = NetworkShape(**spec["shape"])
+    meta = _build_standalone(shape, Path(spec["directory"]), spec["openmp_threads"])
+    Path(spec["directory"], "brainsim_meta.json").write_text(json.dumps(meta, indent=1))
+
+
+class StandaloneSimulator:
+    """Run a network shape as a compiled Brian2 C++ standalone binary.
+
+    The first use of a shape generates and compiles the code (in a child
+    process, typically 20-60 s) into ``cache_dir()/<key>``; later uses, in
+    this or any other process, start immediately.
+
+    Parameters
+    ----------
+    shape : NetworkShape
+        The network to simulate.
+    openmp_threads : int
+        OpenMP threads of the binary; 0 (default) builds a single-threaded
+        binary, which was faster than 2 threads on a 2-core machine.
+    directory : path, optional
+        Cache folder; default :func:`cache_dir`.
+    """
+
+    def __init__(self, shape: NetworkShape, openmp_threads: int = 0,
+                 directory: str | os.PathLike | None = None):
+        self.shape = shape
+        self.openmp_threads = int(openmp_threads)
+        self.key = build_key(shape, self.openmp_threads)
+        self.project_dir = Path(directory or cache_dir()) / self.key
+        self.compile_seconds = 0.0
+        self.meta = self._ensure_built()
+
+    def _ensure_built(self) -> dict:
+        meta_path = self.project_dir / "brainsim_meta.json"
+        if meta_path.exists() and (self.project_dir / "main").exists():
+            return json.loads(meta_path.read_text())
+        self.project_dir.mkdir(parents=True, exist_ok=True)
+        with open(self.project_dir.parent / f"{self.key}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building it
+            if meta_path.exists() and (self.project_dir / "main").exists():
+                return json.loads(meta_path.read_text())
+            start = time.perf_counter()
+            spec = {"shape": asdict(self.shape), "directory": str(self.project_dir),
+                    "openmp_threads": self.openmp_threads}
+            proc = subprocess.run(
+                [sys.executable, "-c", "from brainsim.simulation import _build_main; _build_main()",
+                 json.dumps(spec)],
+                capture_output=True, text=True,
+            )
+            if proc.returncode != 0 or not meta_path.exists():
+                tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+                raise BrainsimError(
+                    "building the C++ standalone network failed (is a C++ compiler such as "
+                    "g++ installed? use backend='runtime' to run without one). Last output:\n"
+                    + tail
+                )
+            self.compile_seconds = time.perf_counter() - start
+            return json.loads(meta_path.read_text())
+
+    def run(self, state: NetworkState, chunk: ChunkInput) -> ChunkOutput:
+        """Simulate one chunk with the compiled binary."""
+        shape, meta = self.shape, self.meta
+        _check_chunk(shape, state, chunk)
+        B = shape.n_copies
+        values = {
+            "w": np.tile(state.weights.ravel(), B),
+            "delay": np.tile(state.delays.ravel(), B),
+            "theta": np.tile(state.theta, B),
+            "v_exc": np.tile(state.v_exc, B),
+            "v_inh": np.tile(state.v_inh, B),
+            "wsum": state.weights.sum(axis=0),
+            "img": chunk.img,
+            "count": chunk.count,
+            "intensity": chunk.intensity,
+        }
+        work = Path(tempfile.mkdtemp(prefix="run_", dir=self.project_dir))
+        try:
+            args = []
+            for role, info in meta["run_args"].items():
+                fname = work / f"arg_{role}.dat"
+                np.asarray(values[role], dtype=np.dtype(info["dtype"])).tofile(fname)
+                args.append(f"{info['arg']}={fname}")
+            stim_file = work / "arg_stimulus.dat"
+            np.ascontiguousarray(chunk.stimulus, dtype=np.float64).tofile(stim_file)
+            args.append(f"{meta['stimulus_arg']}={stim_file}")
+            env = dict(os.environ, BRAINSIM_SEED=str(int(chunk.seed) % (2**32)))
+            proc = subprocess.run(
+                [str(self.project_dir / "main"), "--results_dir", str(work) + os.sep, *args],
+                cwd=self.project_dir, env=env, capture_output=True, text=True,
+            )
+            if proc.returncode != 0:
+                raise BrainsimError(
+                    f"the compiled network stopped with exit code {proc.returncode}: "
+                    + (proc.stdout + proc.stderr).strip()[-500:]
+                )
+            return self._read_results(work, state)
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+
+    def _read(self, work: Path, info: dict) -> np.ndarray:
+        path = work / info["file"]
+        if not path.exists():
+            return np.zeros(0, dtype=np.dtype(info["dtype"]))
+        return np.fromfile(path, dtype=np.dtype(info["dtype"]))
+
+    def _read_results(self, work: Path, state: NetworkState) -> ChunkOutput:
+        shape, meta = self.shape, self.meta
+        B, N = shape.n_copies, shape.n_neurons
+        res = {role: self._read(work, info) for role, info in meta["results"].items()}
+        new_state = NetworkState(
+            weights=res["w"].reshape(B, shape.n_input, N)[0].astype(float),
+            delays=state.delays,
+            theta=res["theta"][:N].astype(float),
+            v_exc=res["v_exc"][:N].astype(float),
+            v_inh=res["v_inh"][:N].astype(float),
+        )
+        mon = {k: self._read(work, meta["monitors"]["ctrl_" + k]).reshape(-1, B)
+               for k in _CONTROLLER_KEYS}
+        final = {k: res["ctrl_" + k] for k in _CONTROLLER_KEYS}
+        exc_spikes = None
+        if "exc_spikes_i" in meta["monitors"]:
+            exc_spikes = (self._read(work, meta["monitors"]["exc_spikes_i"]).astype(int),
+                          self._read(work, meta["monitors"]["exc_spikes_t"]))
+        recordings = None
+        if shape.record_input_spikes or shape.record_traces:
+            recordings = {}
+            for key in ("input_spikes", "exc_spikes", "inh_spikes"):
+                if key + "_i" in meta["monitors"]:
+                    recordings[key] = (
+                        self._read(work, meta["monitors"][key + "_i"]).astype(int),
+                        self._read(work, meta["monitors"][key + "_t"]),
+                    )
+            if "traces_t" in meta["monitors"]:
+                t = self._read(work, meta["monitors"]["traces_t"])
+                recordings["t"] = t
+                for key in ("v", "theta"):
+                    recordings[key] = self._read(work, meta["monitors"]["traces_" + key]).reshape(
+                        len(t), -1).T
+        return _chunk_output(shape, mon, final, new_state, exc_spikes, recordings)
+
+
+def make_simulator(shape: NetworkShape, backend: str = "standalone", *,
+                   openmp_threads: int = 0, cache: str | os.PathLike | None = None):
+    """Return a simulator for `shape` on the requested back end.
+
+    Parameters
+    ----------
+    backend : {"standalone", "runtime", "cython"}
+        "standalone": compiled C++ (fast, compiles once per shape);
+        "runtime": Brian2 runtime mode with the numpy target (no compiler);
+        "cython": runtime mode with the Cython target.
+    """
+    if backend == "standalone":
+        return StandaloneSimulator(shape, openmp_threads=openmp_threads, directory=cache)
+    if backend == "runtime":
+        return RuntimeSimulator(shape, target="numpy")
+    if backend == "cython":
+        return RuntimeSimulator(shape, target="cython")
+    raise ConfigError(
+        f"unknown backend {backend!r}; choose 'standalone', 'runtime' or 'cython'"
+    )
