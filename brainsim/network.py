@@ -142,6 +142,7 @@ copy : integer (constant)
 
 CONTROLLER_EQUATIONS = """
 img : 1             # index of the image shown in this slot (within this copy's rows)
+n_rows : 1          # rows holding real images; the run stops when every copy is past them
 intensity : 1       # rate multiplier: rate = pixel / 8 Hz * intensity
 count : 1           # excitatory spikes during this slot's presentation
 slot_start : second
@@ -309,7 +310,24 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
         inh, controller, on_pre="n_inh_spikes_post += 1", namespace=ns, name="inh_counter" + sfx
     )
     inh_counter.connect(condition="copy_pre == j")
+    # Stop the run one time step after every copy has shown all its real images,
+    # so that a partly filled chunk costs no more than its images.
+    holder: dict = {}
+    ns["request_stop"] = _stop_function(holder)
+    ns["n_copies"] = shape.n_copies
+    supervisor = NeuronGroup(1, "n_done : 1\nstop_flag : 1", namespace=ns,
+                             name="supervisor" + sfx)
+    done_counter = Synapses(
+        controller, supervisor, "n_done_post = int(img_pre >= n_rows_pre) : 1 (summed)",
+        namespace=ns, name="done_counter" + sfx,
+    )
+    done_counter.connect()
+    supervisor.run_regularly(
+        "stop_flag = request_stop(int(n_done >= n_copies))", dt=M.dt, when="start", order=3,
+        name="supervisor_check" + sfx,
+    )
     objects = [
+        supervisor, done_counter,
         controller, inputs, exc, inh, input_to_exc, exc_to_inh, inh_to_exc,
         exc_counter, inh_counter,
     ]
@@ -354,10 +372,43 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
         )
 
     net = Network(*objects, *monitors.values())
+    holder["net"] = net
     return DiehlCookNetwork(
         shape=shape, net=net, stimulus=stimulus, inputs=inputs, exc=exc, inh=inh,
         controller=controller, input_to_exc=input_to_exc, monitors=monitors,
     )
+
+
+_STOP_CPP = """
+double brainsim_request_stop(int flag)
+{
+    if (flag) Network::_globally_stopped = true;
+    return (double)flag;
+}
+"""
+
+
+def _stop_function(holder: dict):
+    """Brian2 function ``request_stop(flag)``: ends the current run when flag is 1.
+
+    In C++ standalone it sets Brian2's global stop flag; in runtime mode it calls
+    ``Network.stop()`` on the network stored in ``holder["net"]``.
+    """
+    from brian2 import Function
+
+    def request_stop(flag):
+        flag = np.asarray(flag)
+        if np.any(flag > 0) and "net" in holder:
+            holder["net"].stop()
+        return flag.astype(float)
+
+    func = Function(request_stop, arg_units=[1], return_unit=1, arg_types=["integer"],
+                    return_type="float", stateless=False)
+    func.implementations.add_implementation(
+        "cpp", {"support_code": _STOP_CPP}, name="brainsim_request_stop",
+        compiler_kwds={"headers": ['"network.h"']},
+    )
+    return func
 
 
 def _linked(group: NeuronGroup, name: str, index: np.ndarray):

@@ -109,6 +109,8 @@ class ChunkInput:
     stimulus : ndarray, shape (n_copies * n_slots, n_input)
         Input rate per unit of intensity in Hz (pixel / 8), row ``b * n_slots + k``
         is image ``k`` of copy ``b``.
+    n_rows : ndarray, shape (n_copies,)
+        Rows of each copy holding real images (the rest is padding).
     img, count, intensity : ndarray, shape (n_copies,)
         Initial controller state: ``img=-1, count=min_spikes`` starts with row 0
         at the normal rate; ``img=0, count=0, intensity=x`` retries row 0 at x+1.
@@ -117,6 +119,7 @@ class ChunkInput:
     """
 
     stimulus: np.ndarray
+    n_rows: np.ndarray
     img: np.ndarray
     count: np.ndarray
     intensity: np.ndarray
@@ -157,12 +160,16 @@ def _chunk_output(shape: NetworkShape, mon: dict, final: dict, state: NetworkSta
     S = shape.n_slots
     out = {}
     for key in ("img", "intensity", "count", "n_input_spikes", "n_exc_spikes", "n_inh_spikes"):
-        rec = np.asarray(mon[key], dtype=float)[: S + 1]  # (S, B): records 0..S-1
-        per_slot = np.vstack([rec[1:], np.asarray(final[key], dtype=float)[None, :]])  # (S, B)
+        rec = np.asarray(mon[key], dtype=float)[:S]  # (n_run, B): one record per slot started
+        n_run = rec.shape[0]  # slots simulated (fewer than S when the run stopped early)
+        per_slot = np.vstack([rec[1:], np.asarray(final[key], dtype=float)[None, :]])
         if key.startswith("n_"):
-            cumulative = np.vstack([rec[:1], per_slot])
-            per_slot = np.diff(cumulative, axis=0)
-        out[key] = per_slot.T  # (B, S)
+            per_slot = np.diff(np.vstack([rec[:1], per_slot]), axis=0)
+        padded = np.zeros((S, shape.n_copies))
+        if key == "img":
+            padded[:] = S  # slots not simulated count as padding rows
+        padded[:n_run] = per_slot
+        out[key] = padded.T  # (B, S)
     exc_counts = None
     if exc_spikes is not None:
         idx, times = exc_spikes
@@ -241,6 +248,7 @@ class RuntimeSimulator:
         B = shape.n_copies
         dc.stimulus.values[:] = chunk.stimulus  # values are stored in Hz (dimensionless array)
         dc.controller.img = chunk.img
+        dc.controller.n_rows = chunk.n_rows
         dc.controller.count = chunk.count
         dc.controller.intensity = chunk.intensity
         dc.input_to_exc.w = np.tile(state.weights.ravel(), B)
@@ -347,6 +355,7 @@ _RUN_ARGS = {
     "img": ("controller", "img"),
     "count": ("controller", "count"),
     "intensity": ("controller", "intensity"),
+    "n_rows": ("controller", "n_rows"),
 }
 _CONTROLLER_KEYS = ("img", "intensity", "count", "n_input_spikes", "n_exc_spikes", "n_inh_spikes")
 
@@ -479,6 +488,7 @@ class StandaloneSimulator:
             "v_inh": np.tile(state.v_inh, B),
             "wsum": state.weights.sum(axis=0),
             "img": chunk.img,
+            "n_rows": chunk.n_rows,
             "count": chunk.count,
             "intensity": chunk.intensity,
         }

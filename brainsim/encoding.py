@@ -1,0 +1,76 @@
+"""Rate coding of images for the Poisson input layer ([DC15] section 2.3).
+
+A pixel of intensity p (0..255) fires as a Poisson process at p/4 Hz (at most
+63.75 Hz). When the network answers an image with fewer than five spikes, the
+rate is raised by p/8 Hz (about 32 Hz for a white pixel) and the image is shown
+again. Inside the simulation the rate is ``stimulus * intensity`` with
+``stimulus = p/8 Hz`` and ``intensity = 2, 3, 4, ...``; this module computes the
+``stimulus`` rows.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from brian2 import Hz
+
+from brainsim import model as M
+from brainsim.errors import ConfigError
+
+
+def flatten_images(X: np.ndarray) -> np.ndarray:
+    """Return images as a 2-D array (n_images, n_pixels) after checking them.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, h, w) or (n, n_pixels)
+        Pixel intensities in 0..255 (uint8 or any numeric type).
+
+    Raises
+    ------
+    ConfigError
+        For an empty array, a wrong number of dimensions, non-finite values or
+        values outside 0..255.
+    """
+    X = np.asarray(X)
+    if X.ndim not in (2, 3):
+        raise ConfigError(
+            f"images must be an array of shape (n, height, width) or (n, n_pixels); "
+            f"got shape {X.shape}"
+        )
+    if X.shape[0] == 0:
+        raise ConfigError("no images given (the array has length 0)")
+    if not np.issubdtype(X.dtype, np.number):
+        raise ConfigError(f"images must be numeric, got dtype {X.dtype}")
+    flat = X.reshape(X.shape[0], -1).astype(np.float64)
+    if not np.all(np.isfinite(flat)):
+        raise ConfigError("images contain NaN or infinite values")
+    lo, hi = flat.min(), flat.max()
+    if lo < 0 or hi > M.max_pixel_value:
+        raise ConfigError(
+            f"pixel values must lie in 0..{M.max_pixel_value:g} (uint8 images); got "
+            f"{lo:g}..{hi:g}. Rescale your data, e.g. X * 255 / X.max()."
+        )
+    return flat
+
+
+def stimulus_rows(X: np.ndarray) -> np.ndarray:
+    """Input rate per unit of intensity, in Hz: pixel / 8 ([DC-code]).
+
+    Multiplied by the starting intensity 2 this gives the paper's pixel / 4.
+
+    Parameters
+    ----------
+    X : array_like, shape (n, h, w) or (n, n_pixels)
+        Images with values in 0..255.
+
+    Returns
+    -------
+    ndarray, shape (n, n_pixels)
+        Rates in Hz (float64).
+    """
+    return flatten_images(X) * float(M.rate_step / Hz)
+
+
+def input_rates(X: np.ndarray) -> np.ndarray:
+    """Poisson rates in Hz of the first presentation: pixel / 4 (max 63.75 Hz)."""
+    return stimulus_rows(X) * M.intensity_start

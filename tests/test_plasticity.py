@@ -1,0 +1,128 @@
+"""Each learning rule's weight change on a hand-built spike pair matches its formula."""
+
+import numpy as np
+import pytest
+from brian2 import (
+    Network,
+    NeuronGroup,
+    SpikeGeneratorGroup,
+    Synapses,
+    defaultclock,
+    ms,
+    prefs,
+    start_scope,
+)
+
+from brainsim import model as M
+from brainsim.errors import ConfigError
+from brainsim.plasticity import RULES, get_rule
+
+T_PRE = 10.0  # ms
+T_POST = 15.0  # ms
+W0 = 0.5
+
+
+def run_pair(rule_name: str, t_pre: float, t_post: float, w0: float = W0):
+    """One synapse, one presynaptic and one postsynaptic spike; returns (w, wsum)."""
+    start_scope()
+    prefs.codegen.target = "numpy"
+    defaultclock.dt = M.dt
+    rule = get_rule(rule_name)
+    pre = SpikeGeneratorGroup(1, [0], [t_pre] * ms)
+    post = NeuronGroup(
+        1, "ge : 1\nwsum : 1\nt_spike : second (constant)",
+        threshold="abs(t - t_spike) < 0.25 * ms", reset="",
+    )
+    post.t_spike = t_post * ms
+    post.wsum = w0
+    ns = dict(rule.namespace, w_max=M.w_max)
+    syn = Synapses(pre, post, model=rule.model, on_pre="ge_post += w\n" + rule.on_pre,
+                   on_post=rule.on_post, namespace=ns)
+    syn.connect()
+    syn.w = w0
+    net = Network(pre, post, syn)
+    net.run(40 * ms, namespace={})
+    return float(syn.w[0]), float(post.wsum[0])
+
+
+def decay(dt_ms: float, tau) -> float:
+    return float(np.exp(-dt_ms * ms / tau))
+
+
+def test_power_law_pre_then_post():
+    w, wsum = run_pair("power_law", T_PRE, T_POST)
+    x_pre = decay(T_POST - T_PRE, M.tau_pre)
+    expected = W0 + M.nu_post * (x_pre - M.x_tar) * (M.w_max - W0) ** M.mu
+    assert w == pytest.approx(expected, rel=1e-9)
+    assert wsum == pytest.approx(w, rel=1e-12)  # running sum follows the weight
+    assert w > W0  # causal pair with a fresh trace potentiates
+
+
+def test_power_law_post_alone_depresses():
+    # presynaptic spike long after the postsynaptic one: x_pre = 0 at the post spike
+    w, _ = run_pair("power_law", 30.0, T_POST)
+    expected = W0 + M.nu_post * (0 - M.x_tar) * (M.w_max - W0) ** M.mu
+    assert w == pytest.approx(expected, rel=1e-9)
+
+
+def test_exponential_rule():
+    w, wsum = run_pair("exponential", T_PRE, T_POST)
+    x_pre = decay(T_POST - T_PRE, M.tau_pre)
+    expected = W0 + M.nu_post * (x_pre * np.exp(-M.beta * W0)
+                                 - M.x_tar * np.exp(-M.beta * (M.w_max - W0)))
+    assert w == pytest.approx(expected, rel=1e-9)
+    assert wsum == pytest.approx(w, rel=1e-12)
+
+
+def test_pre_post_rule_both_orders():
+    # post before pre: depression on the presynaptic spike, scaled by w^mu
+    w, wsum = run_pair("pre_post", 20.0, T_PRE)
+    x_post_at_pre = decay(20.0 - T_PRE, M.tau_post1)
+    # the post spike happened first with x_pre = 0: dw = eta_post (0 - x_tar)(1 - w)^mu
+    w_after_post = W0 + M.nu_post * (0 - M.x_tar) * (M.w_max - W0) ** M.mu
+    expected = w_after_post - M.nu_pre * x_post_at_pre * w_after_post ** M.mu
+    assert w == pytest.approx(expected, rel=1e-9)
+    assert wsum == pytest.approx(w, rel=1e-12)
+    # pre before post: potentiation as in the power-law rule
+    w, _ = run_pair("pre_post", T_PRE, T_POST)
+    x_pre = decay(T_POST - T_PRE, M.tau_pre)
+    assert w == pytest.approx(W0 + M.nu_post * (x_pre - M.x_tar) * (M.w_max - W0) ** M.mu,
+                              rel=1e-9)
+
+
+def test_triplet_rule():
+    w, wsum = run_pair("triplet", T_PRE, T_POST)
+    x_pre = decay(T_POST - T_PRE, M.tau_pre)
+    # first post spike: the slow post trace is still 0 -> no potentiation; pre spike came
+    # before any post spike -> no depression
+    assert w == pytest.approx(W0, rel=1e-12)
+    # post, pre, post: depression by nu_pre * x_post1, potentiation by nu_post x_pre x_post2
+    start_scope()
+    rule = get_rule("triplet")
+    pre = SpikeGeneratorGroup(1, [0], [20.0] * ms)
+    post = NeuronGroup(1, "ge : 1\nwsum : 1", threshold="abs(t - 10*ms) < 0.25*ms or "
+                       "abs(t - 25*ms) < 0.25*ms", reset="")
+    syn = Synapses(pre, post, model=rule.model, on_pre="ge_post += w\n" + rule.on_pre,
+                   on_post=rule.on_post, namespace=dict(rule.namespace, w_max=M.w_max))
+    syn.connect()
+    syn.w = W0
+    post.wsum = W0
+    Network(pre, post, syn).run(40 * ms, namespace={})
+    w1 = W0 - M.nu_pre * decay(10.0, M.tau_post1)
+    w2 = w1 + M.nu_post * decay(5.0, M.tau_pre) * decay(15.0, M.tau_post2)
+    assert float(syn.w[0]) == pytest.approx(w2, rel=1e-9)
+    assert float(post.wsum[0]) == pytest.approx(w2, rel=1e-12)
+    del x_pre, wsum
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_weights_stay_in_bounds(name):
+    w, _ = run_pair(name, T_PRE, T_POST, w0=1.0)
+    assert 0.0 <= w <= M.w_max
+    w, _ = run_pair(name, 30.0, T_POST, w0=0.0)
+    assert 0.0 <= w <= M.w_max
+
+
+def test_unknown_rule_lists_choices():
+    with pytest.raises(ConfigError, match="power_law"):
+        get_rule("hebbian")
