@@ -576,7 +576,7 @@ def _reason(err: BaseException) -> str:
 
 def _fetch(url: str, dest: Path) -> None:
     """Stream ``url`` into ``dest`` with a tqdm progress bar (on stderr)."""
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     request = urllib.request.Request(url, headers={"User-Agent": "brainsim"})
     with urllib.request.urlopen(request, timeout=DOWNLOAD_TIMEOUT) as response:
