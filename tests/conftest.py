@@ -86,3 +86,18 @@ def no_data_env(monkeypatch, tmp_path) -> dict:
         [str(REPO_ROOT)] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
     )
     return env
+
+
+# Compiled C++ standalone networks are cached here for the whole test session and
+# for later runs in the same checkout (each new shape costs about a minute to
+# compile on 2 cores). Set in os.environ so that scripts run in subprocesses share it.
+os.environ.setdefault(
+    "BRAINSIM_CACHE",
+    os.environ.get("BRAINSIM_TEST_CACHE", str(REPO_ROOT / ".brainsim_cache" / "standalone")),
+)
+
+
+@pytest.fixture(scope="session")
+def standalone_cache() -> str:
+    """Folder of the compiled networks shared by all tests (see BRAINSIM_CACHE)."""
+    return os.environ["BRAINSIM_CACHE"]

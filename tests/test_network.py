@@ -1,0 +1,141 @@
+"""The network and its in-simulation schedule, in Brian2's runtime mode (no compiler)."""
+
+import numpy as np
+import pytest
+from brian2 import second
+
+from brainsim import model as M
+from brainsim.encoding import stimulus_rows
+from brainsim.network import NetworkShape
+from brainsim.simulation import (
+    ChunkInput,
+    RuntimeSimulator,
+    initial_state,
+    normalise_weights,
+)
+
+N_INPUT = 64
+N_NEURONS = 10
+
+
+def bright_images(n: int, rng) -> np.ndarray:
+    """Random 8x8 images with a bright blob, so that the network answers them."""
+    X = np.zeros((n, N_INPUT))
+    for k in range(n):
+        X[k, rng.choice(N_INPUT, 24, replace=False)] = 255
+    return X
+
+
+def fresh_start(n_copies: int, n_rows: int) -> dict:
+    return dict(n_rows=np.full(n_copies, float(n_rows)), img=np.full(n_copies, -1.0),
+                count=np.full(n_copies, float(M.min_spikes)),
+                intensity=np.full(n_copies, M.intensity_start))
+
+
+@pytest.fixture(scope="module")
+def state():
+    rng = np.random.default_rng(0)
+    st = initial_state(N_INPUT, N_NEURONS, rng)
+    st.weights = normalise_weights(st.weights, N_INPUT)
+    return st
+
+
+def test_lateral_inhibition_lets_few_neurons_win(state):
+    rng = np.random.default_rng(1)
+    shape = NetworkShape(n_input=N_INPUT, n_neurons=N_NEURONS, n_slots=2, rule=None)
+    sim = RuntimeSimulator(shape)
+    X = bright_images(2, rng)
+    out = sim.run(state, ChunkInput(stimulus=stimulus_rows(X) * 4, seed=5, **fresh_start(1, 2)))
+    counts = out.exc_counts[0]  # (slots, neurons)
+    for slot in range(2):
+        c = counts[slot]
+        assert c.sum() >= 3
+        # winner-take-all: the most active neuron fires most of the spikes and
+        # at most a few neurons fire at all
+        assert c.max() >= 0.5 * c.sum()
+        assert np.count_nonzero(c) <= 3
+    # every excitatory spike drives its inhibitory partner
+    assert out.slot_inh_spikes.sum() > 0
+
+
+def test_retry_raises_intensity_until_five_spikes(state):
+    shape = NetworkShape(n_input=N_INPUT, n_neurons=N_NEURONS, n_slots=6, rule=None,
+                         presentation_time=0.1, resting_time=0.05)
+    sim = RuntimeSimulator(shape)
+    faint = np.zeros((6, N_INPUT))
+    faint[:, :8] = 40  # too faint for five spikes at the normal rate
+    out = sim.run(state, ChunkInput(stimulus=stimulus_rows(faint), seed=1, **fresh_start(1, 6)))
+    img, intensity, count = out.slot_img[0], out.slot_intensity[0], out.slot_count[0]
+    assert img[0] == 0 and intensity[0] == M.intensity_start
+    for k in range(1, 6):
+        if count[k - 1] >= M.min_spikes:  # advance at the normal rate
+            assert img[k] == img[k - 1] + 1 and intensity[k] == M.intensity_start
+        else:  # same image, one step brighter
+            assert img[k] == img[k - 1] and intensity[k] == intensity[k - 1] + 1
+    assert intensity.max() > M.intensity_start  # at least one retry happened
+    # the controller's count is the number of excitatory spikes while the image is on
+    np.testing.assert_array_equal(count, out.exc_counts[0].sum(axis=1))
+
+
+def test_run_stops_when_all_images_are_done(state):
+    shape = NetworkShape(n_input=N_INPUT, n_neurons=N_NEURONS, n_slots=6, rule=None,
+                         presentation_time=0.1, resting_time=0.05)
+    sim = RuntimeSimulator(shape)
+    rng = np.random.default_rng(2)
+    X = bright_images(6, rng)
+    out = sim.run(state, ChunkInput(stimulus=stimulus_rows(X) * 3, seed=1, **fresh_start(1, 1)))
+    t_end = float(sim.network.net.t / second)
+    # one real image (shown until it drew five spikes): the run ends two time steps
+    # into the first slot that is past it (the decision, then the stop request)
+    assert out.slot_img[0, 0] == 0
+    first_done = int(np.argmax(out.slot_img[0] >= 1))
+    assert first_done >= 1
+    assert out.slot_count[0, first_done - 1] >= M.min_spikes
+    assert t_end == pytest.approx(first_done * shape.slot_time + 2 * float(M.dt / second), abs=1e-9)
+    assert t_end < shape.duration
+
+
+def test_normalisation_and_running_weight_sum(state):
+    """Learning changes the weights; before each presentation each neuron's
+    incoming weights are rescaled to 78/784 per input; the running sum kept by
+    the plasticity code equals the true sum."""
+    shape = NetworkShape(n_input=N_INPUT, n_neurons=N_NEURONS, n_slots=2, rule="power_law")
+    sim = RuntimeSimulator(shape)
+    rng = np.random.default_rng(3)
+    X = np.vstack([bright_images(1, rng), np.zeros((1, N_INPUT))])  # image, then darkness
+    start = state.copy()
+    start.weights = state.weights * 1.7  # not normalised: the first slot must fix this
+    out = sim.run(start, ChunkInput(stimulus=stimulus_rows(X) * 3, seed=2, **fresh_start(1, 2)))
+    assert out.slot_count[0, 0] >= M.min_spikes  # the image was learned in slot 0
+    w = out.state.weights
+    assert not np.allclose(w, normalise_weights(start.weights, N_INPUT))  # STDP acted
+    # slot 1 showed a dark image: no spikes, no weight change after its normalisation
+    target = M.weight_sum_per_input * N_INPUT
+    np.testing.assert_allclose(w.sum(axis=0), target, rtol=1e-9)
+    np.testing.assert_allclose(np.asarray(sim.network.exc.wsum[:]), w.sum(axis=0), rtol=1e-9)
+    assert np.all((w >= 0) & (w <= M.w_max))
+
+
+def test_theta_is_frozen_without_learning(state):
+    shape = NetworkShape(n_input=N_INPUT, n_neurons=N_NEURONS, n_slots=1, rule=None)
+    sim = RuntimeSimulator(shape)
+    X = bright_images(1, np.random.default_rng(4))
+    out = sim.run(state, ChunkInput(stimulus=stimulus_rows(X) * 3, seed=3, **fresh_start(1, 1)))
+    assert out.exc_counts.sum() > 0
+    np.testing.assert_array_equal(out.state.theta, state.theta)
+    np.testing.assert_array_equal(out.state.weights, state.weights)
+
+
+def test_copies_are_independent(state):
+    """Two copies shown the same image behave like two independent networks:
+    identical statistics, different Poisson noise, no cross-talk."""
+    shape = NetworkShape(n_input=N_INPUT, n_neurons=N_NEURONS, n_slots=1, rule=None,
+                         n_copies=2)
+    sim = RuntimeSimulator(shape)
+    X = bright_images(1, np.random.default_rng(5))
+    blank = np.zeros_like(X)
+    out = sim.run(state, ChunkInput(stimulus=stimulus_rows(np.vstack([X, blank])) * 3, seed=4,
+                                    **fresh_start(2, 1)))
+    assert out.exc_counts[0, 0].sum() >= 5
+    assert out.exc_counts[1, 0].sum() == 0  # the dark copy gets no input from the other
+    assert out.slot_input_spikes[1, 0] == 0
