@@ -35,6 +35,10 @@ rate_step = 1.0 / 8.0 * Hz  # [DC-code] rates = pixel / 8 * input_intensity; one
 intensity_start = 2.0  # [DC-code] input_intensity = start_input_intensity = 2 -> pixel/4
 presentation_time = 0.35 * second  # [DC15 2.3] single_example_time = 350 ms
 resting_time = 0.15 * second  # [DC15 2.3] resting_time = 150 ms (variables relax)
+rest_simulated = 20.0 * ms  # brainsim: only the first 20 ms of each rest are simulated
+#   (input spikes still in flight arrive within the 10 ms maximum delay; conductances
+#   decay with 1-2 ms); the remaining 130 ms, in which nothing can fire, are applied
+#   exactly as exponential decay of v, conductances, theta and the STDP traces.
 min_spikes = 5  # [DC15 2.3] "fewer than five spikes" -> present again at higher rate
 max_retries = 16  # brainsim safeguard, absent from [DC-code] (which loops forever on a
 #                   blank image); 16 retries = 16 x 32 Hz extra, never reached on MNIST

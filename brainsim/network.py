@@ -6,8 +6,12 @@ layers, the plastic input synapses, and a small *controller* group that
 implements the presentation schedule of [DC15] inside the simulation, so that
 hundreds of images can be shown in one run:
 
-* every *slot* lasts ``presentation_time + resting_time`` (350 + 150 ms);
-  the input is on during the first part only;
+* every *slot* is one presentation (350 ms) followed by the rest (150 ms);
+  the input is on during the first part only. Only the first 20 ms of the rest
+  are simulated (the last delayed input spikes arrive, conductances vanish);
+  the remaining 130 ms, in which no neuron can fire, are applied at the start
+  of the next slot as the exact exponential decay of membrane potentials,
+  conductances, thresholds and STDP traces;
 * at the start of each slot the controller looks at the excitatory spikes of
   the previous slot: with at least ``min_spikes`` it advances to the next
   image at the normal rate, otherwise it shows the same image again with the
@@ -91,9 +95,19 @@ class NetworkShape:
         return self.rule is not None
 
     @property
+    def simulated_rest(self) -> float:
+        """Part of the rest that is simulated, in seconds (the rest decays exactly)."""
+        return min(self.resting_time, float(M.rest_simulated / second))
+
+    @property
+    def skipped_rest(self) -> float:
+        """Part of the rest applied as exact exponential decay, in seconds."""
+        return self.resting_time - self.simulated_rest
+
+    @property
     def slot_time(self) -> float:
-        """Duration of one presentation slot in seconds."""
-        return self.presentation_time + self.resting_time
+        """Simulated duration of one presentation slot in seconds."""
+        return self.presentation_time + self.simulated_rest
 
     @property
     def duration(self) -> float:
@@ -179,6 +193,16 @@ def _namespace(shape: NetworkShape, rule: LearningRule | None) -> dict:
     )
     if rule is not None:
         ns.update(rule.namespace)
+    # factors of the exact decay over the unsimulated part of the rest
+    skip = shape.skipped_rest * second
+
+    def decay(tau) -> float:
+        return float(np.exp(-skip / tau))
+
+    ns.update(decay_v_e=decay(M.tau_e), decay_v_i=decay(M.tau_i), decay_ge=decay(M.tau_ge),
+              decay_gi=decay(M.tau_gi), decay_theta=decay(M.tau_theta))
+    if rule is not None:
+        ns.update({f"decay_{var}": decay(rule.namespace[tau]) for var, tau in rule.traces})
     return ns
 
 
@@ -230,10 +254,9 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
         img : 1 (linked)
         intensity : 1 (linked)
         slot_start : second (linked)
-        rate = stimulus((copy * n_slots + img) * STIMULUS_INDEX_UNIT, pixel) * intensity
-               * int(t - slot_start < t_present) : Hz
+        rate : Hz  # rate during this slot's presentation
         """,
-        threshold="rate > 0 * Hz and rand() < rate * dt",
+        threshold="rate > 0 * Hz and t - slot_start < t_present and rand() < rate * dt",
         namespace=dict(ns, STIMULUS_INDEX_UNIT=STIMULUS_INDEX_UNIT),
         name="poisson_input" + sfx,
     )
@@ -243,6 +266,10 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
     inputs.img = _linked(controller, "img", copy_of_input)
     inputs.intensity = _linked(controller, "intensity", copy_of_input)
     inputs.slot_start = _linked(controller, "slot_start", copy_of_input)
+    inputs.run_regularly(
+        "rate = stimulus((copy * n_slots + img) * STIMULUS_INDEX_UNIT, pixel) * intensity",
+        dt=slot_dt, when="start", order=3, name="input_rates" + sfx,
+    )
 
     reset_e = "v = v_reset_e"
     if shape.learning:
@@ -306,16 +333,13 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
         namespace=ns, name="exc_counter" + sfx,
     )
     exc_counter.connect(condition="copy_pre == j")
-    inh_counter = Synapses(
-        inh, controller, on_pre="n_inh_spikes_post += 1", namespace=ns, name="inh_counter" + sfx
-    )
-    inh_counter.connect(condition="copy_pre == j")
-    # Stop the run one time step after every copy has shown all its real images,
-    # so that a partly filled chunk costs no more than its images.
+    # Stop the run after the first time step of the first slot in which every copy
+    # is past its real images, so that a partly filled chunk costs no more than its
+    # images. The summed variable is updated once per slot (supervisor's clock).
     holder: dict = {}
     ns["request_stop"] = _stop_function(holder)
     ns["n_copies"] = shape.n_copies
-    supervisor = NeuronGroup(1, "n_done : 1\nstop_flag : 1", namespace=ns,
+    supervisor = NeuronGroup(1, "n_done : 1\nstop_flag : 1", namespace=ns, dt=slot_dt,
                              name="supervisor" + sfx)
     done_counter = Synapses(
         controller, supervisor, "n_done_post = int(img_pre >= n_rows_pre) : 1 (summed)",
@@ -323,15 +347,21 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
     )
     done_counter.connect()
     supervisor.run_regularly(
-        "stop_flag = request_stop(int(n_done >= n_copies))", dt=M.dt, when="start", order=3,
+        "stop_flag = request_stop(int(n_done >= n_copies))", dt=slot_dt, when="end",
         name="supervisor_check" + sfx,
     )
     objects = [
         supervisor, done_counter,
         controller, inputs, exc, inh, input_to_exc, exc_to_inh, inh_to_exc,
-        exc_counter, inh_counter,
+        exc_counter,
     ]
-    if not shape.learning:
+    if not shape.learning:  # spike counters for the cost of inference
+        inh_counter = Synapses(
+            inh, controller, on_pre="n_inh_spikes_post += 1", namespace=ns,
+            name="inh_counter" + sfx,
+        )
+        inh_counter.connect(condition="copy_pre == j")
+        objects.append(inh_counter)
         input_counter = Synapses(
             inputs, controller, on_pre="n_input_spikes_post += 1", namespace=ns,
             name="input_counter" + sfx,
@@ -349,6 +379,9 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
         exc.run_regularly(
             "wsum = weight_sum", dt=slot_dt, when="start", order=1, name="reset_wsum" + sfx
         )
+
+    if shape.skipped_rest > 0:
+        _add_skipped_rest(shape, exc, inh, input_to_exc, rule, slot_dt, sfx)
 
     monitors = {
         # State of each controller just before its slot decision: the previous
@@ -377,6 +410,28 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
         shape=shape, net=net, stimulus=stimulus, inputs=inputs, exc=exc, inh=inh,
         controller=controller, input_to_exc=input_to_exc, monitors=monitors,
     )
+
+
+def _add_skipped_rest(shape: NetworkShape, exc, inh, input_to_exc, rule, slot_dt, sfx: str):
+    """At each slot start, let the unsimulated part of the rest pass as exact decay.
+
+    During the skipped part of the rest there is no input and no neuron can
+    fire, so every variable relaxes exponentially on its own; applying that
+    decay at once is equivalent to simulating it. The decay factors are in the
+    namespace built by :func:`_namespace`.
+    """
+    code_e = "v = v_rest_e + (v - v_rest_e) * decay_v_e\nge = ge * decay_ge\ngi = gi * decay_gi"
+    if shape.learning:
+        code_e += "\ntheta = theta * decay_theta"
+    exc.run_regularly(code_e, dt=slot_dt, when="start", order=-2, name="rest_decay_exc" + sfx)
+    inh.run_regularly(
+        "v = v_rest_i + (v - v_rest_i) * decay_v_i\nge = ge * decay_ge\ngi = gi * decay_gi",
+        dt=slot_dt, when="start", order=-2, name="rest_decay_inh" + sfx,
+    )
+    if rule is not None and rule.traces:
+        code = "\n".join(f"{var} = {var} * decay_{var}" for var, _ in rule.traces)
+        input_to_exc.run_regularly(code, dt=slot_dt, when="start", order=-2,
+                                   name="rest_decay_traces" + sfx)
 
 
 _STOP_CPP = """

@@ -64,6 +64,7 @@ class LearningRule:
     on_post: str
     namespace: dict = field(default_factory=dict)
     formula: str = ""
+    traces: tuple = ()  # (variable, time-constant name) of the event-driven traces
 
 
 def _clipped_update(dw: str) -> str:
@@ -75,7 +76,8 @@ def _clipped_update(dw: str) -> str:
     )
 
 
-_POWER_LAW_POST = "eta_post * (pre - x_tar) * (w_max - w)**mu"
+# (w_max - w) is clipped at 0: after normalisation a weight may briefly exceed w_max.
+_POWER_LAW_POST = "eta_post * (pre - x_tar) * clip(w_max - w, 0, w_max)**mu"
 
 RULES: dict[str, LearningRule] = {
     "power_law": LearningRule(
@@ -85,6 +87,7 @@ RULES: dict[str, LearningRule] = {
         on_post=_clipped_update(_POWER_LAW_POST),
         namespace=dict(eta_post=M.nu_post, x_tar=M.x_tar, mu=M.mu, tau_pre=M.tau_pre),
         formula="post spike: dw = eta (x_pre - x_tar) (w_max - w)^mu",
+        traces=(("pre", "tau_pre"),),
     ),
     "exponential": LearningRule(
         name="exponential",
@@ -95,6 +98,7 @@ RULES: dict[str, LearningRule] = {
         ),
         namespace=dict(eta_post=M.nu_post, x_tar=M.x_tar, beta=M.beta, tau_pre=M.tau_pre),
         formula="post spike: dw = eta (x_pre exp(-beta w) - x_tar exp(-beta (w_max - w)))",
+        traces=(("pre", "tau_pre"),),
     ),
     "pre_post": LearningRule(
         name="pre_post",
@@ -103,7 +107,7 @@ RULES: dict[str, LearningRule] = {
             "dpre/dt = -pre / tau_pre : 1 (event-driven)\n"
             "dpost/dt = -post / tau_post : 1 (event-driven)"
         ),
-        on_pre="pre += 1\n" + _clipped_update("-eta_pre * post * w**mu"),
+        on_pre="pre += 1\n" + _clipped_update("-eta_pre * post * clip(w, 0, w_max)**mu"),
         on_post="post += 1\n" + _clipped_update(_POWER_LAW_POST),
         namespace=dict(
             eta_pre=M.nu_pre, eta_post=M.nu_post, x_tar=M.x_tar, mu=M.mu,
@@ -113,6 +117,7 @@ RULES: dict[str, LearningRule] = {
             "pre spike: dw = -eta_pre x_post w^mu; "
             "post spike: dw = eta_post (x_pre - x_tar) (w_max - w)^mu"
         ),
+        traces=(("pre", "tau_pre"), ("post", "tau_post")),
     ),
     "triplet": LearningRule(
         name="triplet",
@@ -132,6 +137,7 @@ RULES: dict[str, LearningRule] = {
             tau_post1=M.tau_post1, tau_post2=M.tau_post2,
         ),
         formula="pre spike: dw = -nu_pre x_post1; post spike: dw = nu_post x_pre x_post2",
+        traces=(("pre", "tau_pre"), ("post1", "tau_post1"), ("post2", "tau_post2")),
     ),
 }
 

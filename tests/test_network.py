@@ -85,13 +85,13 @@ def test_run_stops_when_all_images_are_done(state):
     X = bright_images(6, rng)
     out = sim.run(state, ChunkInput(stimulus=stimulus_rows(X) * 3, seed=1, **fresh_start(1, 1)))
     t_end = float(sim.network.net.t / second)
-    # one real image (shown until it drew five spikes): the run ends two time steps
-    # into the first slot that is past it (the decision, then the stop request)
+    # one real image (shown until it drew five spikes): the run ends after the
+    # first time step of the first slot that is past it
     assert out.slot_img[0, 0] == 0
     first_done = int(np.argmax(out.slot_img[0] >= 1))
     assert first_done >= 1
     assert out.slot_count[0, first_done - 1] >= M.min_spikes
-    assert t_end == pytest.approx(first_done * shape.slot_time + 2 * float(M.dt / second), abs=1e-9)
+    assert t_end == pytest.approx(first_done * shape.slot_time + float(M.dt / second), abs=1e-9)
     assert t_end < shape.duration
 
 
@@ -139,3 +139,25 @@ def test_copies_are_independent(state):
     assert out.exc_counts[0, 0].sum() >= 5
     assert out.exc_counts[1, 0].sum() == 0  # the dark copy gets no input from the other
     assert out.slot_input_spikes[1, 0] == 0
+
+
+def test_skipped_rest_equals_simulated_rest(state, monkeypatch):
+    """Applying the last 130 ms of the rest as exact decay gives the same state as
+    simulating them (no input, so nothing can fire)."""
+    dark = np.zeros((1, N_INPUT))
+    start = state.copy()
+    start.v_exc = np.full(N_NEURONS, -0.105)  # far from rest, so that the decay shows
+    start.v_inh = np.full(N_NEURONS, -0.100)
+    finals = []
+    for simulated in (0.15, float(M.rest_simulated / second)):
+        monkeypatch.setattr(M, "rest_simulated", simulated * second)
+        shape = NetworkShape(n_input=N_INPUT, n_neurons=N_NEURONS, n_slots=1, rule="power_law")
+        assert shape.skipped_rest == pytest.approx(0.15 - simulated)
+        out = RuntimeSimulator(shape).run(
+            start, ChunkInput(stimulus=stimulus_rows(dark), seed=0, **fresh_start(1, 1)))
+        finals.append(out.state)
+    full, skipped = finals
+    assert not np.allclose(full.v_exc, start.v_exc)
+    np.testing.assert_allclose(skipped.v_exc, full.v_exc, atol=1e-5)  # volts: 0.01 mV
+    np.testing.assert_allclose(skipped.v_inh, full.v_inh, atol=1e-5)
+    np.testing.assert_allclose(skipped.theta, full.theta, rtol=1e-9)
