@@ -202,7 +202,7 @@ def _namespace(shape: NetworkShape, rule: LearningRule | None) -> dict:
     ns.update(decay_v_e=decay(M.tau_e), decay_v_i=decay(M.tau_i), decay_ge=decay(M.tau_ge),
               decay_gi=decay(M.tau_gi), decay_theta=decay(M.tau_theta))
     if rule is not None:
-        ns.update({f"decay_{var}": decay(rule.namespace[tau]) for var, tau in rule.traces})
+        ns.update({f"decay_{tr.name}": decay(rule.namespace[tr.tau]) for tr in rule.traces})
     return ns
 
 
@@ -255,8 +255,9 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
         intensity : 1 (linked)
         slot_start : second (linked)
         rate : Hz  # rate during this slot's presentation
-        """,
+        """ + (rule.neuron_equations("pre") if rule is not None else ""),
         threshold="rate > 0 * Hz and t - slot_start < t_present and rand() < rate * dt",
+        reset=rule.neuron_reset("pre") if rule is not None else "",
         namespace=dict(ns, STIMULUS_INDEX_UNIT=STIMULUS_INDEX_UNIT),
         name="poisson_input" + sfx,
     )
@@ -272,11 +273,13 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
     )
 
     reset_e = "v = v_reset_e"
-    if shape.learning:
-        reset_e += "\ntheta += theta_plus"
+    eqs_e = excitatory_equations(shape.learning)
+    if rule is not None:
+        reset_e += "\ntheta += theta_plus\n" + rule.neuron_reset("post")
+        eqs_e += "\n" + rule.neuron_equations("post")
     exc = NeuronGroup(
         n_total,
-        excitatory_equations(shape.learning),
+        eqs_e,
         threshold="v > v_thresh_e + theta - theta_offset",
         reset=reset_e,
         refractory=M.refrac_e,
@@ -303,7 +306,7 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
 
     if rule is not None:
         input_to_exc = Synapses(
-            inputs, exc, model=rule.model, on_pre="ge_post += w\n" + rule.on_pre,
+            inputs, exc, model="w : 1", on_pre="ge_post += w\n" + rule.on_pre,
             on_post=rule.on_post, namespace=ns, name="input_to_exc" + sfx,
         )
     else:
@@ -381,7 +384,7 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
         )
 
     if shape.skipped_rest > 0:
-        _add_skipped_rest(shape, exc, inh, input_to_exc, rule, slot_dt, sfx)
+        _add_skipped_rest(shape, inputs, exc, inh, rule, slot_dt, sfx)
 
     monitors = {
         # State of each controller just before its slot decision: the previous
@@ -412,7 +415,7 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
     )
 
 
-def _add_skipped_rest(shape: NetworkShape, exc, inh, input_to_exc, rule, slot_dt, sfx: str):
+def _add_skipped_rest(shape: NetworkShape, inputs, exc, inh, rule, slot_dt, sfx: str):
     """At each slot start, let the unsimulated part of the rest pass as exact decay.
 
     During the skipped part of the rest there is no input and no neuron can
@@ -421,17 +424,18 @@ def _add_skipped_rest(shape: NetworkShape, exc, inh, input_to_exc, rule, slot_dt
     namespace built by :func:`_namespace`.
     """
     code_e = "v = v_rest_e + (v - v_rest_e) * decay_v_e\nge = ge * decay_ge\ngi = gi * decay_gi"
-    if shape.learning:
+    if rule is not None:
         code_e += "\ntheta = theta * decay_theta"
+        code_e += "".join(f"\n{tr.name} = {tr.name} * decay_{tr.name}" for tr in rule.post_traces)
     exc.run_regularly(code_e, dt=slot_dt, when="start", order=-2, name="rest_decay_exc" + sfx)
     inh.run_regularly(
         "v = v_rest_i + (v - v_rest_i) * decay_v_i\nge = ge * decay_ge\ngi = gi * decay_gi",
         dt=slot_dt, when="start", order=-2, name="rest_decay_inh" + sfx,
     )
-    if rule is not None and rule.traces:
-        code = "\n".join(f"{var} = {var} * decay_{var}" for var, _ in rule.traces)
-        input_to_exc.run_regularly(code, dt=slot_dt, when="start", order=-2,
-                                   name="rest_decay_traces" + sfx)
+    if rule is not None and rule.pre_traces:
+        code = "\n".join(f"{tr.name} = {tr.name} * decay_{tr.name}" for tr in rule.pre_traces)
+        inputs.run_regularly(code, dt=slot_dt, when="start", order=-2,
+                             name="rest_decay_traces" + sfx)
 
 
 _STOP_CPP = """

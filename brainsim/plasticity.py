@@ -6,11 +6,17 @@ Each rule acts on the input -> excitatory synapses. Every rule
 * keeps ``wsum_post``, the running sum of the postsynaptic neuron's incoming
   weights, up to date (it is used by the weight normalisation that
   :mod:`brainsim.network` applies before each presentation, so no summed
-  variable has to be recomputed every time step);
-* uses event-driven traces, so nothing is integrated per synapse and time step.
+  variable has to be recomputed every time step).
 
-The rules (x are traces: +1 per spike, exponential decay; eta are learning
-rates; w_max = 1):
+Traces are properties of the neurons, as in the authors' Brian 1 code (whose
+``STDP`` class kept them in the pre- and postsynaptic neuron groups): the
+presynaptic trace ``xpre`` lives in each input neuron, the postsynaptic traces
+in each excitatory neuron. They are stored lazily: the value at the last spike
+and the time of that spike, so nothing is integrated per time step; a rule
+reads ``x(t) = x_last exp(-(t - t_last) / tau)``.
+
+The rules (x are traces: +1 per spike, or set to 1 for nearest-spike traces,
+with exponential decay; eta are learning rates; w_max = 1):
 
 ``power_law`` (default; [DC15] eq. 4)
     on a postsynaptic spike: dw = eta_post (x_pre - x_tar) (w_max - w)^mu
@@ -40,6 +46,38 @@ DEFAULT_RULE = "power_law"
 
 
 @dataclass(frozen=True)
+class Trace:
+    """A spike trace kept in a neuron group.
+
+    Attributes
+    ----------
+    name : str
+        Variable name (the spike time is stored in ``tlast_<name>``).
+    tau : str
+        Name of its time constant in the rule's namespace.
+    nearest : bool
+        True: set to 1 at each spike (nearest-spike); False: increased by 1.
+    """
+
+    name: str
+    tau: str
+    nearest: bool = False
+
+    def equations(self) -> str:
+        """Neuron-group variables holding the trace."""
+        return f"{self.name} : 1\ntlast_{self.name} : second"
+
+    def on_spike(self) -> str:
+        """Statements updating the trace at a spike of its neuron."""
+        value = "1" if self.nearest else f"{self.value()} + 1"
+        return f"{self.name} = {value}\ntlast_{self.name} = t"
+
+    def value(self, suffix: str = "") -> str:
+        """Expression of the trace's current value (``suffix`` "_pre"/"_post" in synapses)."""
+        return f"({self.name}{suffix} * exp(-(t - tlast_{self.name}{suffix}) / {self.tau}))"
+
+
+@dataclass(frozen=True)
 class LearningRule:
     """Brian2 code for one plasticity rule of the input -> excitatory synapses.
 
@@ -47,11 +85,11 @@ class LearningRule:
     ----------
     name : str
         Identifier used on the command line and in saved files.
-    model : str
-        Synaptic model equations (weight and event-driven traces).
+    pre_traces, post_traces : tuple of Trace
+        Traces kept in the input (presynaptic) / excitatory (postsynaptic) neurons.
     on_pre, on_post : str
-        Statements run on a presynaptic / postsynaptic spike; ``on_pre`` does
-        not include the conductance increase ``ge_post += w``.
+        Synaptic statements run on a presynaptic spike's arrival / a
+        postsynaptic spike; ``on_pre`` does not include ``ge_post += w``.
     namespace : dict
         Constants the statements refer to, with units.
     formula : str
@@ -59,12 +97,27 @@ class LearningRule:
     """
 
     name: str
-    model: str
+    pre_traces: tuple
+    post_traces: tuple
     on_pre: str
     on_post: str
     namespace: dict = field(default_factory=dict)
     formula: str = ""
-    traces: tuple = ()  # (variable, time-constant name) of the event-driven traces
+
+    def neuron_equations(self, side: str) -> str:
+        """Trace variables of the "pre" (input) or "post" (excitatory) neurons."""
+        traces = self.pre_traces if side == "pre" else self.post_traces
+        return "\n".join(tr.equations() for tr in traces)
+
+    def neuron_reset(self, side: str) -> str:
+        """Statements updating the traces at a spike of a "pre" or "post" neuron."""
+        traces = self.pre_traces if side == "pre" else self.post_traces
+        return "\n".join(tr.on_spike() for tr in traces)
+
+    @property
+    def traces(self) -> tuple:
+        """All traces of the rule."""
+        return self.pre_traces + self.post_traces
 
 
 def _clipped_update(dw: str) -> str:
@@ -76,39 +129,45 @@ def _clipped_update(dw: str) -> str:
     )
 
 
+XPRE = Trace("xpre", "tau_pre")
+XPOST = Trace("xpost", "tau_post")
+XPRE_NEAREST = Trace("xpre", "tau_pre", nearest=True)
+XPOST1_NEAREST = Trace("xpost1", "tau_post1", nearest=True)
+XPOST2_NEAREST = Trace("xpost2", "tau_post2", nearest=True)
+
 # (w_max - w) is clipped at 0: after normalisation a weight may briefly exceed w_max.
-_POWER_LAW_POST = "eta_post * (pre - x_tar) * clip(w_max - w, 0, w_max)**mu"
+_POWER_LAW_POST = (
+    f"eta_post * ({XPRE.value('_pre')} - x_tar) * clip(w_max - w, 0, w_max)**mu"
+)
 
 RULES: dict[str, LearningRule] = {
     "power_law": LearningRule(
         name="power_law",
-        model="w : 1\ndpre/dt = -pre / tau_pre : 1 (event-driven)",
-        on_pre="pre += 1",
+        pre_traces=(XPRE,),
+        post_traces=(),
+        on_pre="",
         on_post=_clipped_update(_POWER_LAW_POST),
         namespace=dict(eta_post=M.nu_post, x_tar=M.x_tar, mu=M.mu, tau_pre=M.tau_pre),
         formula="post spike: dw = eta (x_pre - x_tar) (w_max - w)^mu",
-        traces=(("pre", "tau_pre"),),
     ),
     "exponential": LearningRule(
         name="exponential",
-        model="w : 1\ndpre/dt = -pre / tau_pre : 1 (event-driven)",
-        on_pre="pre += 1",
+        pre_traces=(XPRE,),
+        post_traces=(),
+        on_pre="",
         on_post=_clipped_update(
-            "eta_post * (pre * exp(-beta * w) - x_tar * exp(-beta * (w_max - w)))"
+            f"eta_post * ({XPRE.value('_pre')} * exp(-beta * w)"
+            " - x_tar * exp(-beta * (w_max - w)))"
         ),
         namespace=dict(eta_post=M.nu_post, x_tar=M.x_tar, beta=M.beta, tau_pre=M.tau_pre),
         formula="post spike: dw = eta (x_pre exp(-beta w) - x_tar exp(-beta (w_max - w)))",
-        traces=(("pre", "tau_pre"),),
     ),
     "pre_post": LearningRule(
         name="pre_post",
-        model=(
-            "w : 1\n"
-            "dpre/dt = -pre / tau_pre : 1 (event-driven)\n"
-            "dpost/dt = -post / tau_post : 1 (event-driven)"
-        ),
-        on_pre="pre += 1\n" + _clipped_update("-eta_pre * post * clip(w, 0, w_max)**mu"),
-        on_post="post += 1\n" + _clipped_update(_POWER_LAW_POST),
+        pre_traces=(XPRE,),
+        post_traces=(XPOST,),
+        on_pre=_clipped_update(f"-eta_pre * {XPOST.value('_post')} * clip(w, 0, w_max)**mu"),
+        on_post=_clipped_update(_POWER_LAW_POST),
         namespace=dict(
             eta_pre=M.nu_pre, eta_post=M.nu_post, x_tar=M.x_tar, mu=M.mu,
             tau_pre=M.tau_pre, tau_post=M.tau_post1,
@@ -117,27 +176,22 @@ RULES: dict[str, LearningRule] = {
             "pre spike: dw = -eta_pre x_post w^mu; "
             "post spike: dw = eta_post (x_pre - x_tar) (w_max - w)^mu"
         ),
-        traces=(("pre", "tau_pre"), ("post", "tau_post")),
     ),
     "triplet": LearningRule(
         name="triplet",
-        model=(
-            "w : 1\n"
-            "dpre/dt = -pre / tau_pre : 1 (event-driven)\n"
-            "dpost1/dt = -post1 / tau_post1 : 1 (event-driven)\n"
-            "dpost2/dt = -post2 / tau_post2 : 1 (event-driven)"
-        ),
-        on_pre="pre = 1\n" + _clipped_update("-nu_pre * post1"),
-        on_post=(
-            _clipped_update("nu_post * pre * post2")  # post2 read before its reset
-            + "\npost1 = 1\npost2 = 1"
+        pre_traces=(XPRE_NEAREST,),
+        post_traces=(XPOST1_NEAREST, XPOST2_NEAREST),
+        on_pre=_clipped_update(f"-nu_pre * {XPOST1_NEAREST.value('_post')}"),
+        # the synapses' on_post runs before the neuron's reset, so xpost2 is the
+        # value just before this spike, as in [DC-code] (post2before)
+        on_post=_clipped_update(
+            f"nu_post * {XPRE_NEAREST.value('_pre')} * {XPOST2_NEAREST.value('_post')}"
         ),
         namespace=dict(
             nu_pre=M.nu_pre, nu_post=M.nu_post, tau_pre=M.tau_pre,
             tau_post1=M.tau_post1, tau_post2=M.tau_post2,
         ),
         formula="pre spike: dw = -nu_pre x_post1; post spike: dw = nu_post x_pre x_post2",
-        traces=(("pre", "tau_pre"), ("post1", "tau_post1"), ("post2", "tau_post2")),
     ),
 }
 

@@ -5,7 +5,6 @@ import pytest
 from brian2 import (
     Network,
     NeuronGroup,
-    SpikeGeneratorGroup,
     Synapses,
     defaultclock,
     ms,
@@ -22,27 +21,34 @@ T_POST = 15.0  # ms
 W0 = 0.5
 
 
-def run_pair(rule_name: str, t_pre: float, t_post: float, w0: float = W0):
-    """One synapse, one presynaptic and one postsynaptic spike; returns (w, wsum)."""
+def spiking_pair(rule, pre_times: str, post_times: str, w0: float = W0):
+    """A presynaptic and a postsynaptic neuron firing at given times (threshold
+    conditions on t), with the rule's traces, joined by one plastic synapse."""
     start_scope()
     prefs.codegen.target = "numpy"
     defaultclock.dt = M.dt
-    rule = get_rule(rule_name)
-    pre = SpikeGeneratorGroup(1, [0], [t_pre] * ms)
-    post = NeuronGroup(
-        1, "ge : 1\nwsum : 1\nt_spike : second (constant)",
-        threshold="abs(t - t_spike) < 0.25 * ms", reset="",
-    )
-    post.t_spike = t_post * ms
-    post.wsum = w0
     ns = dict(rule.namespace, w_max=M.w_max)
-    syn = Synapses(pre, post, model=rule.model, on_pre="ge_post += w\n" + rule.on_pre,
+    pre = NeuronGroup(1, rule.neuron_equations("pre") or "dummy : 1", threshold=pre_times,
+                      reset=rule.neuron_reset("pre"), namespace=ns)
+    post = NeuronGroup(1, "ge : 1\nwsum : 1\n" + rule.neuron_equations("post"),
+                       threshold=post_times, reset=rule.neuron_reset("post"), namespace=ns)
+    post.wsum = w0
+    syn = Synapses(pre, post, model="w : 1", on_pre="ge_post += w\n" + rule.on_pre,
                    on_post=rule.on_post, namespace=ns)
     syn.connect()
     syn.w = w0
-    net = Network(pre, post, syn)
-    net.run(40 * ms, namespace={})
+    Network(pre, post, syn).run(40 * ms, namespace={})
     return float(syn.w[0]), float(post.wsum[0])
+
+
+def at(*times_ms: float) -> str:
+    """Threshold condition true in the time step of each given time."""
+    return " or ".join(f"abs(t - {t} * ms) < 0.25 * ms" for t in times_ms)
+
+
+def run_pair(rule_name: str, t_pre: float, t_post: float, w0: float = W0):
+    """One synapse, one presynaptic and one postsynaptic spike; returns (w, wsum)."""
+    return spiking_pair(get_rule(rule_name), at(t_pre), at(t_post), w0)
 
 
 def decay(dt_ms: float, tau) -> float:
@@ -91,28 +97,35 @@ def test_pre_post_rule_both_orders():
 
 
 def test_triplet_rule():
-    w, wsum = run_pair("triplet", T_PRE, T_POST)
+    w, _ = run_pair("triplet", T_PRE, T_POST)
     x_pre = decay(T_POST - T_PRE, M.tau_pre)
     # first post spike: the slow post trace is still 0 -> no potentiation; pre spike came
     # before any post spike -> no depression
     assert w == pytest.approx(W0, rel=1e-12)
     # post, pre, post: depression by nu_pre * x_post1, potentiation by nu_post x_pre x_post2
-    start_scope()
-    rule = get_rule("triplet")
-    pre = SpikeGeneratorGroup(1, [0], [20.0] * ms)
-    post = NeuronGroup(1, "ge : 1\nwsum : 1", threshold="abs(t - 10*ms) < 0.25*ms or "
-                       "abs(t - 25*ms) < 0.25*ms", reset="")
-    syn = Synapses(pre, post, model=rule.model, on_pre="ge_post += w\n" + rule.on_pre,
-                   on_post=rule.on_post, namespace=dict(rule.namespace, w_max=M.w_max))
-    syn.connect()
-    syn.w = W0
-    post.wsum = W0
-    Network(pre, post, syn).run(40 * ms, namespace={})
+    w, wsum = spiking_pair(get_rule("triplet"), at(20.0), at(10.0, 25.0))
     w1 = W0 - M.nu_pre * decay(10.0, M.tau_post1)
     w2 = w1 + M.nu_post * decay(5.0, M.tau_pre) * decay(15.0, M.tau_post2)
-    assert float(syn.w[0]) == pytest.approx(w2, rel=1e-9)
-    assert float(post.wsum[0]) == pytest.approx(w2, rel=1e-12)
-    del x_pre, wsum
+    assert w == pytest.approx(w2, rel=1e-9)
+    assert wsum == pytest.approx(w2, rel=1e-12)
+    del x_pre
+
+
+def test_triplet_traces_are_nearest_spike():
+    # two presynaptic spikes 1 ms apart: the trace is set to 1, not 2
+    w, _ = spiking_pair(get_rule("triplet"), at(9.0, 10.0), at(15.0, 30.0))
+    # first post spike (15 ms): xpost2 = 0 -> no change; pre spikes before it saw no post
+    # trace; second post spike (30 ms): nu_post * xpre(20 ms after the last pre) * xpost2(15 ms)
+    expected = W0 + M.nu_post * decay(20.0, M.tau_pre) * decay(15.0, M.tau_post2)
+    assert w == pytest.approx(expected, rel=1e-9)
+
+
+def test_power_law_trace_accumulates():
+    # two presynaptic spikes: x_pre = exp(-6/20) + exp(-5/20) at the post spike
+    w, _ = spiking_pair(get_rule("power_law"), at(9.0, 10.0), at(15.0))
+    x_pre = decay(6.0, M.tau_pre) + decay(5.0, M.tau_pre)
+    assert w == pytest.approx(W0 + M.nu_post * (x_pre - M.x_tar) * (M.w_max - W0) ** M.mu,
+                              rel=1e-9)
 
 
 @pytest.mark.parametrize("name", sorted(RULES))
