@@ -273,17 +273,17 @@ def _gap_sentences(metrics: Mapping[str, Any]) -> list[str]:
     better = {n: -g for n, g in gaps.items() if g < 0}
     if worse:
         best = max(worse, key=worse.get)
-        parts = ", ".join(
-            f"{_label(n)} ({_pct(models[n]['test_accuracy'])}, {worse[n]:.1f} percentage points "
-            "better)" for n in sorted(worse, key=worse.get, reverse=True)
+        parts = "; ".join(
+            f"the {_label(n)} by {worse[n]:.1f} percentage points ({_pct(models[n]['test_accuracy'])})"
+            for n in sorted(worse, key=worse.get, reverse=True)
         )
         out.append(f"It is worse than {parts}.")
         out.append(f"The largest gap, to the {_label(best)}, is {worse[best]:.1f} percentage points: "
                    f"the spiking network makes {_error_ratio(acc, models[best]['test_accuracy'])} "
                    "as many errors.")
     if better:
-        parts = ", ".join(
-            f"{_label(n)} ({_pct(models[n]['test_accuracy'])}, {better[n]:.1f} points lower)"
+        parts = "; ".join(
+            f"the {_label(n)} by {better[n]:.1f} percentage points ({_pct(models[n]['test_accuracy'])})"
             for n in sorted(better, key=better.get, reverse=True)
         )
         out.append(f"It is better than {parts}.")
@@ -291,7 +291,7 @@ def _gap_sentences(metrics: Mapping[str, Any]) -> list[str]:
         out.append("No model in this comparison beat it.")
     ties = [n for n, g in gaps.items() if g == 0]
     if ties:
-        out.append("It ties with " + ", ".join(_label(n) for n in ties) + ".")
+        out.append("It ties with the " + ", the ".join(_label(n) for n in ties) + ".")
     t_snn = snn.get("train_seconds")
     anns = [n for n in ("article_mlp", "ann_matched") if n in models
             and _finite(models[n].get("train_seconds"))]
@@ -459,7 +459,8 @@ def _cka_text(metrics: Mapping[str, Any]) -> list[str]:
         pairs = [(names[j], M[i][j]) for j in range(len(names)) if j != i and _finite(M[i][j])]
         if pairs:
             pairs.sort(key=lambda p: -float(p[1]))
-            desc = ", ".join(f"{_label(n)} {float(v):.2f}" for n, v in pairs)
+            labels = cka.get("labels") or {}
+            desc = ", ".join(f"{labels.get(n, _label(n))} {float(v):.2f}" for n, v in pairs)
             text.append(f"The spiking network's spike counts compared with the other "
                         f"representations: {desc}.")
     return text
@@ -545,9 +546,12 @@ def render_report(
     def embed(section: str) -> list[str]:
         lines = []
         for stem in by_section.get(section, []):
-            caption = FIGURE_CAPTIONS.get(figure_key(stem), stem.replace("_", " "))
-            lines += [f"![{caption}]({stem}.png)", "",
-                      f"*{caption}* ([PDF]({stem}.pdf))", ""]
+            key = figure_key(stem)
+            caption = FIGURE_CAPTIONS.get(key, stem.replace("_", " ") + ".")
+            number = stem.split("_", 1)[0][3:] if stem.startswith("fig") and key != stem else ""
+            name = f"Figure {number}" if number.isdigit() else "Figure"
+            lines += [f"![{name}: {key.replace('_', ' ')}]({stem}.png)", "",
+                      f"*{name}. {caption}* ([PDF]({stem}.pdf))", ""]
         return lines
 
     L: list[str] = []
