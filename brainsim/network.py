@@ -181,9 +181,12 @@ def _namespace(shape: NetworkShape, rule: LearningRule | None) -> dict:
         name: value
         for name, value in vars(M).items()
         if not name.startswith("_") and isinstance(value, (int, float, Quantity))
+        and name != "dt"  # the groups' own dt
     }
     ns.update(
-        t_present=shape.presentation_time * second,
+        # end of the presentation, half a step early so that float rounding of t
+        # cannot add a time step: the input is on in steps 0 .. 699 of each slot
+        t_present=(shape.presentation_time - float(M.dt / second) / 2) * second,
         n_slots=shape.n_slots,
         n_input=shape.n_input,
         n_neurons=shape.n_neurons,

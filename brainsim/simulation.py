@@ -42,8 +42,8 @@ from brainsim import model as M
 from brainsim.errors import BrainsimError, ConfigError
 from brainsim.network import NetworkShape
 
-#: Seconds of float slack when binning spike times into slots.
-_EPS = 1e-9
+#: Quarter of a time step, in seconds: float slack when binning spike times into slots.
+_EPS = float(M.dt / M.second) / 4
 
 
 @dataclass
@@ -173,8 +173,9 @@ def _chunk_output(shape: NetworkShape, mon: dict, final: dict, state: NetworkSta
     exc_counts = None
     if exc_spikes is not None:
         idx, times = exc_spikes
-        slot = np.floor(times / shape.slot_time + _EPS).astype(int)
-        in_presentation = times - slot * shape.slot_time < shape.presentation_time - _EPS
+        slot = np.floor((times + _EPS) / shape.slot_time).astype(int)
+        # same rule as the simulation: steps 0 .. 699 of a slot (350 ms) are the presentation
+        in_presentation = times - slot * shape.slot_time < shape.presentation_time - 2 * _EPS
         keep = in_presentation & (slot < S)
         exc_counts = np.zeros((shape.n_copies, S, shape.n_neurons), dtype=np.int32)
         np.add.at(

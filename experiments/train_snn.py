@@ -102,7 +102,8 @@ def make_figures(snn: DiehlCookSNN, data, y_pred: np.ndarray, out: Path) -> list
     winners = np.argsort(rec["counts"])[::-1][:3]
     plotting.plot_traces(rec["t"], rec["v"][winners] * 1e3, ax=axes[2],
                          labels=[f"neuron {k} ({int(rec['counts'][k])} spikes)" for k in winners],
-                         threshold=rec["threshold"][winners] * 1e3)
+                         threshold=np.repeat(rec["threshold"][winners, None] * 1e3,
+                                             len(rec["t"]), axis=1))
     written += save_figure(fig, out, "example_response")
     return [str(p) for p in written]
 

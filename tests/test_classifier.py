@@ -1,0 +1,233 @@
+"""The DiehlCookSNN estimator: protocol, errors, save/load, checkpoints, back ends.
+
+Tests marked ``standalone`` compile small C++ networks once per test session
+(cached in $BRAINSIM_CACHE, see conftest.py); all use the same shapes.
+"""
+
+import numpy as np
+import pytest
+
+from brainsim import model as M
+from brainsim.classifier import DiehlCookSNN
+from brainsim.datasets import load_dataset
+from brainsim.encoding import stimulus_rows
+from brainsim.errors import ConfigError, ModelFileError
+from brainsim.network import NetworkShape
+from brainsim.presentation import infer_chunks
+from brainsim.simulation import RuntimeSimulator, StandaloneSimulator
+
+N_NEURONS = 10  # small network shared by every standalone test (one compile per shape)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_dataset("digits")
+
+
+def small_snn(**kw) -> DiehlCookSNN:
+    params = dict(n_neurons=N_NEURONS, progress=False, random_state=0)
+    params.update(kw)
+    return DiehlCookSNN(**params)
+
+
+@pytest.fixture(scope="module")
+def trained(digits, standalone_cache):
+    """A small network trained on 300 digits (standalone back end)."""
+    return small_snn(n_assign=300).fit(digits.X_train[:300], digits.y_train[:300])
+
+
+# ------------------------------------------------------------------ errors
+@pytest.mark.parametrize("params, message", [
+    (dict(n_neurons=0), "n_neurons"),
+    (dict(n_neurons=1), "at least 2"),
+    (dict(learning_rule="oja"), "power_law"),
+    (dict(backend="gpu"), "backend"),
+    (dict(presentation_time=-1.0), "presentation_time"),
+    (dict(chunk_size=2.5), "chunk_size"),
+])
+def test_bad_parameters_raise_clear_errors(digits, params, message):
+    with pytest.raises(ConfigError, match=message):
+        small_snn(**params).fit(digits.X_train[:5], digits.y_train[:5])
+
+
+def test_bad_images_and_labels(digits):
+    snn = small_snn()
+    with pytest.raises(ConfigError, match="0..255"):
+        snn.fit(digits.X_train[:5] * 2.0, digits.y_train[:5])
+    with pytest.raises(ConfigError, match="shape"):
+        snn.fit(np.zeros(10), digits.y_train[:5])
+    with pytest.raises(ConfigError, match="labels"):
+        snn.fit(digits.X_train[:5], digits.y_train[:4])
+    with pytest.raises(ConfigError, match="not trained"):
+        snn.predict(digits.X_test[:3])
+
+
+def test_stimulus_is_pixel_over_eight_hz():
+    X = np.array([[[0, 8], [255, 128]]], dtype=np.uint8)
+    np.testing.assert_allclose(stimulus_rows(X), [[0, 1, 31.875, 16]])
+    # at the starting intensity 2 this is the paper's pixel / 4 (max 63.75 Hz)
+    assert stimulus_rows(X).max() * M.intensity_start == pytest.approx(63.75)
+
+
+# ----------------------------------------------------------- end to end
+@pytest.mark.standalone
+def test_protocol_learns_and_beats_chance(trained, digits):
+    snn = trained
+    assert snn.weights_.shape == (64, N_NEURONS)
+    assert snn.assignments_.shape == (N_NEURONS,)
+    assert snn.training_presentations_ >= 300  # retries included
+    # thresholds adapted during learning and no longer change afterwards
+    assert np.all(snn.theta_ >= float(M.theta_init) * 0.99)
+    assert snn.theta_.max() > float(M.theta_init)
+    # weights stayed in bounds
+    assert snn.weights_.min() >= 0 and snn.weights_.max() <= M.w_max + 1e-9
+    acc = snn.score(digits.X_test[:100], digits.y_test[:100])
+    assert acc > 0.3  # 10 classes: chance is 0.1
+
+
+@pytest.mark.standalone
+def test_same_seed_same_result(trained, digits):
+    again = small_snn(n_assign=300).fit(digits.X_train[:300], digits.y_train[:300])
+    np.testing.assert_array_equal(again.weights_, trained.weights_)
+    np.testing.assert_array_equal(again.assignments_, trained.assignments_)
+    other = small_snn(n_assign=300, random_state=1).fit(digits.X_train[:300],
+                                                        digits.y_train[:300])
+    assert not np.array_equal(other.weights_, trained.weights_)
+
+
+@pytest.mark.standalone
+def test_transform_counts_and_prediction(trained, digits):
+    counts = trained.transform(digits.X_test[:40])
+    assert counts.shape == (40, N_NEURONS)
+    # the retry rule guarantees at least five spikes per answered image (or max retries)
+    assert np.all(counts.sum(axis=1) >= M.min_spikes)
+    pred = trained.predict_from_counts(counts)
+    scores = trained.decision_function(digits.X_test[:40])
+    assert scores.shape == (40, 10)
+    assert pred.shape == (40,)
+
+
+# --------------------------------------------------------------- save/load
+@pytest.mark.standalone
+def test_save_load_round_trip(trained, tmp_path, digits):
+    path = trained.save(tmp_path / "net.npz")
+    loaded = DiehlCookSNN.load(path)
+    np.testing.assert_array_equal(loaded.weights_, trained.weights_)
+    np.testing.assert_array_equal(loaded.theta_, trained.theta_)
+    np.testing.assert_array_equal(loaded.delays_, trained.delays_)
+    np.testing.assert_array_equal(loaded.assignments_, trained.assignments_)
+    assert loaded.get_params() == trained.get_params()
+    assert loaded.image_shape_ == (8, 8)
+    assert "brian2" in loaded.saved_versions_
+    # the loaded network answers like the original one (same seed, same binary)
+    np.testing.assert_array_equal(loaded.transform(digits.X_test[:16]),
+                                  trained.transform(digits.X_test[:16]))
+
+
+def test_load_rejects_damaged_files(tmp_path):
+    missing = tmp_path / "nothing.npz"
+    with pytest.raises(ModelFileError, match="no saved network"):
+        DiehlCookSNN.load(missing)
+    garbage = tmp_path / "garbage.npz"
+    garbage.write_bytes(b"not a zip file at all")
+    with pytest.raises(ModelFileError, match="not a readable"):
+        DiehlCookSNN.load(garbage)
+    other = tmp_path / "other.npz"
+    np.savez(other, x=np.zeros(3))
+    with pytest.raises(ModelFileError):
+        DiehlCookSNN.load(other)
+
+
+@pytest.mark.standalone
+def test_load_rejects_truncated_and_mismatched_files(trained, tmp_path):
+    path = trained.save(tmp_path / "net.npz")
+    data = path.read_bytes()
+    cut = tmp_path / "cut.npz"
+    cut.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelFileError):
+        DiehlCookSNN.load(cut)
+    # arrays that do not fit the header
+    with np.load(path) as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["weights"] = arrays["weights"][:10]
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **arrays)
+    with pytest.raises(ModelFileError, match="weights"):
+        DiehlCookSNN.load(bad)
+
+
+# -------------------------------------------------------------- checkpoints
+class Interrupt(Exception):
+    pass
+
+
+@pytest.mark.standalone
+def test_resume_after_interruption_gives_same_weights(digits, tmp_path, monkeypatch):
+    X, y = digits.X_train[:400], digits.y_train[:400]
+    reference = small_snn(n_assign=50).fit(X, y)
+
+    calls = {"n": 0}
+    original = DiehlCookSNN._write_checkpoint
+
+    def write_then_die(self, *args, **kw):
+        original(self, *args, **kw)
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise Interrupt  # as if the process were killed right after a checkpoint
+
+    monkeypatch.setattr(DiehlCookSNN, "_write_checkpoint", write_then_die)
+    ckpt = tmp_path / "ckpt"
+    with pytest.raises(Interrupt):
+        small_snn(n_assign=50, checkpoint_dir=str(ckpt), checkpoint_every=1).fit(X, y)
+    assert (ckpt / "checkpoint.npz").exists()
+    monkeypatch.setattr(DiehlCookSNN, "_write_checkpoint", original)
+
+    import brainsim.classifier as classifier_module
+
+    starts = []
+    real_train_chunks = classifier_module.train_chunks
+
+    def spy(*args, progress=None, **kw):
+        starts.append(progress.next_image)
+        return real_train_chunks(*args, progress=progress, **kw)
+
+    monkeypatch.setattr(classifier_module, "train_chunks", spy)
+    resumed = small_snn(n_assign=50, checkpoint_dir=str(ckpt), checkpoint_every=1).fit(X, y)
+    np.testing.assert_array_equal(resumed.weights_, reference.weights_)
+    np.testing.assert_array_equal(resumed.theta_, reference.theta_)
+    np.testing.assert_array_equal(resumed.assignments_, reference.assignments_)
+    assert starts[0] > 0  # training went on from the checkpoint, not from image 0
+    assert resumed.training_presentations_ == reference.training_presentations_
+
+    # a checkpoint from another run is refused with a clear message
+    with pytest.raises(ModelFileError, match="different training run"):
+        small_snn(n_assign=50, checkpoint_dir=str(ckpt), random_state=7).fit(X, y)
+
+
+# ------------------------------------------------------------ back ends agree
+@pytest.mark.standalone
+def test_runtime_and_standalone_agree_statistically(trained, digits, standalone_cache):
+    """Same network, same images: the compiled and the runtime back end give the
+    same input statistics and similar responses (different random streams)."""
+    X = digits.X_test[:6]
+    stim = stimulus_rows(X)
+    state = trained._get_state()
+    shape = NetworkShape(n_input=64, n_neurons=N_NEURONS, n_slots=6, rule=None, n_copies=1)
+    results = {}
+    for name, sim in (("runtime", RuntimeSimulator(shape)),
+                      ("standalone", StandaloneSimulator(shape, directory=standalone_cache))):
+        res = [infer_chunks(sim, stim, state, random_state=s) for s in range(3)]
+        results[name] = res
+    # expected input spikes of one presentation at the starting rate: sum(rate) * 350 ms
+    expected = stim.sum(axis=1) * M.intensity_start * 0.35
+    for name, res in results.items():
+        first_presentation = np.mean([r.input_spikes / r.presentations for r in res], axis=0)
+        # retries raise the rate, so the mean per presentation is at least the expectation
+        assert np.all(first_presentation > 0.8 * expected), name
+    mean_rt = np.mean([r.counts.sum(axis=1) for r in results["runtime"]])
+    mean_sa = np.mean([r.counts.sum(axis=1) for r in results["standalone"]])
+    assert mean_sa == pytest.approx(mean_rt, rel=0.35)
+    # same preferred neuron for most images
+    pref_rt = np.argmax(sum(r.counts for r in results["runtime"]), axis=1)
+    pref_sa = np.argmax(sum(r.counts for r in results["standalone"]), axis=1)
+    assert np.mean(pref_rt == pref_sa) >= 0.5
