@@ -307,10 +307,11 @@ class DiehlCookSNN:
         return y.astype(np.int64)
 
     def _learn(self, flat: np.ndarray) -> None:
-        stim = stimulus_rows(flat)
+        stim = flat
         progress = TrainingProgress()
         ckpt = self._checkpoint_path()
-        data_hash = hashlib.sha256(np.ascontiguousarray(flat, dtype=np.uint8).tobytes()).hexdigest()
+        data_hash = hashlib.sha256(
+            str(flat.dtype).encode() + np.ascontiguousarray(flat).tobytes()).hexdigest()
         if ckpt is not None and ckpt.exists():
             self._state, progress = self._read_checkpoint(ckpt, data_hash)
         sim = self._simulator(self._shape(learning=True))
@@ -401,7 +402,7 @@ class DiehlCookSNN:
         bar = self._progress_bar(len(flat), desc)
         try:
             return infer_chunks(
-                self._inference_sim, stimulus_rows(flat), self._get_state(),
+                self._inference_sim, flat, self._get_state(),
                 random_state=self.random_state + 1, n_repeats=self.n_repeats,
                 on_chunk=lambda n: bar.update(n / self.n_repeats),
             )

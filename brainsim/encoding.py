@@ -20,6 +20,9 @@ from brainsim.errors import ConfigError
 def flatten_images(X: np.ndarray) -> np.ndarray:
     """Return images as a 2-D array (n_images, n_pixels) after checking them.
 
+    The values keep their dtype (no copy for uint8 images), so that a whole
+    data set is not held in memory as floats.
+
     Parameters
     ----------
     X : array_like, shape (n, h, w) or (n, n_pixels)
@@ -41,10 +44,12 @@ def flatten_images(X: np.ndarray) -> np.ndarray:
         raise ConfigError("no images given (the array has length 0)")
     if not np.issubdtype(X.dtype, np.number):
         raise ConfigError(f"images must be numeric, got dtype {X.dtype}")
-    flat = X.reshape(X.shape[0], -1).astype(np.float64)
-    if not np.all(np.isfinite(flat)):
+    if X.dtype == bool:
+        raise ConfigError("images must hold intensities 0..255, not booleans")
+    flat = X.reshape(X.shape[0], -1)
+    if np.issubdtype(flat.dtype, np.floating) and not np.all(np.isfinite(flat)):
         raise ConfigError("images contain NaN or infinite values")
-    lo, hi = flat.min(), flat.max()
+    lo, hi = float(flat.min()), float(flat.max())
     if lo < 0 or hi > M.max_pixel_value:
         raise ConfigError(
             f"pixel values must lie in 0..{M.max_pixel_value:g} (uint8 images); got "
@@ -68,7 +73,11 @@ def stimulus_rows(X: np.ndarray) -> np.ndarray:
     ndarray, shape (n, n_pixels)
         Rates in Hz (float64).
     """
-    return flatten_images(X) * float(M.rate_step / Hz)
+    return flatten_images(X) * RATE_PER_PIXEL_VALUE
+
+
+#: Input rate per unit of intensity and per unit of pixel value, in Hz (1/8 Hz).
+RATE_PER_PIXEL_VALUE = float(M.rate_step / Hz)
 
 
 def input_rates(X: np.ndarray) -> np.ndarray:

@@ -160,8 +160,7 @@ n_rows : 1          # rows holding real images; the run stops when every copy is
 intensity : 1       # rate multiplier: rate = pixel / 8 Hz * intensity
 count : 1           # excitatory spikes during this slot's presentation
 slot_start : second
-n_input_spikes : 1  # cumulative counters, for the cost of inference
-n_exc_spikes : 1
+n_exc_spikes : 1     # cumulative counters, for the cost of inference
 n_inh_spikes : 1
 """
 
@@ -258,9 +257,9 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
         intensity : 1 (linked)
         slot_start : second (linked)
         rate : Hz  # rate during this slot's presentation
-        """ + (rule.neuron_equations("pre") if rule is not None else ""),
+        """ + (rule.neuron_equations("pre") if rule is not None else "n_spikes : 1"),
         threshold="rate > 0 * Hz and t - slot_start < t_present and rand() < rate * dt",
-        reset=rule.neuron_reset("pre") if rule is not None else "",
+        reset=rule.neuron_reset("pre") if rule is not None else "n_spikes += 1",
         namespace=dict(ns, STIMULUS_INDEX_UNIT=STIMULUS_INDEX_UNIT),
         name="poisson_input" + sfx,
     )
@@ -368,12 +367,13 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
         )
         inh_counter.connect(condition="copy_pre == j")
         objects.append(inh_counter)
-        input_counter = Synapses(
-            inputs, controller, on_pre="n_input_spikes_post += 1", namespace=ns,
-            name="input_counter" + sfx,
-        )
-        input_counter.connect(condition="copy_pre == j")
-        objects.append(input_counter)
+        # input spikes: counted by each input neuron, summed per copy once per slot
+        tally = NeuronGroup(shape.n_copies, "n_input_spikes : 1", dt=slot_dt, namespace=ns,
+                            name="tally" + sfx)
+        input_tally = Synapses(inputs, tally, "n_input_spikes_post = n_spikes_pre : 1 (summed)",
+                               namespace=ns, name="input_tally" + sfx)
+        input_tally.connect(condition="copy_pre == j")
+        objects += [tally, input_tally]
 
     if shape.learning:
         # Weight normalisation before each presentation ([DC-code] normalize_weights),
@@ -393,13 +393,15 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
         # State of each controller just before its slot decision: the previous
         # slot's image, intensity, spike count and cumulative counters.
         "controller": StateMonitor(
-            controller, ["img", "intensity", "count", "n_input_spikes", "n_exc_spikes",
-                         "n_inh_spikes"],
+            controller, ["img", "intensity", "count", "n_exc_spikes", "n_inh_spikes"],
             record=True, dt=slot_dt, when="start", order=-1, name="controller_monitor" + sfx,
         ),
     }
     if not shape.learning:
         monitors["exc_spikes"] = SpikeMonitor(exc, name="exc_spikes" + sfx)
+        # cumulative input spikes before each slot (the sum is taken at slot starts)
+        monitors["tally"] = StateMonitor(tally, "n_input_spikes", record=True, dt=slot_dt,
+                                         when="end", name="tally_monitor" + sfx)
     if shape.record_input_spikes:
         monitors["input_spikes"] = SpikeMonitor(inputs, name="input_spikes" + sfx)
         monitors["inh_spikes"] = SpikeMonitor(inh, name="inh_spikes" + sfx)

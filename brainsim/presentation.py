@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from brainsim import model as M
+from brainsim.encoding import RATE_PER_PIXEL_VALUE
 from brainsim.simulation import ChunkInput, ChunkOutput, NetworkState
 
 INTENSITY_MAX = M.intensity_start + M.max_retries
@@ -74,7 +75,8 @@ def train_chunks(simulator, stimulus: np.ndarray, state: NetworkState, *, random
         A :class:`~brainsim.simulation.RuntimeSimulator` or
         :class:`~brainsim.simulation.StandaloneSimulator` of a learning shape.
     stimulus : ndarray, shape (n_images, n_input)
-        Rates per unit intensity in Hz (see :func:`brainsim.encoding.stimulus_rows`).
+        Pixel values 0..255 (any dtype; rows are converted to rates per chunk,
+        so uint8 data sets are never held in memory as floats).
     state : NetworkState
         Starting state (weights are normalised by the simulation).
     random_state : int
@@ -93,7 +95,7 @@ def train_chunks(simulator, stimulus: np.ndarray, state: NetworkState, *, random
     progress = progress or TrainingProgress()
     n = stimulus.shape[0]
     while progress.next_image < n:
-        rows = stimulus[progress.next_image: progress.next_image + S]
+        rows = stimulus[progress.next_image: progress.next_image + S] * RATE_PER_PIXEL_VALUE
         n_real = rows.shape[0]
         if n_real < S:
             rows = np.vstack([rows, np.zeros((S - n_real, rows.shape[1]))])
@@ -159,7 +161,7 @@ def infer_chunks(simulator, stimulus: np.ndarray, state: NetworkState, *, random
     simulator
         A simulator of a non-learning shape (any ``n_copies``).
     stimulus : ndarray, shape (n_images, n_input)
-        Rates per unit intensity in Hz.
+        Pixel values 0..255 (any dtype).
     state : NetworkState
         Trained weights, delays and thresholds.
     random_state : int
@@ -188,7 +190,7 @@ def infer_chunks(simulator, stimulus: np.ndarray, state: NetworkState, *, random
         for b in range(B):
             todo = queues[b][pos[b]: pos[b] + S]
             chunk_items.append(todo)
-            rows[b * S: b * S + len(todo)] = stimulus[todo]
+            rows[b * S: b * S + len(todo)] = stimulus[todo] * RATE_PER_PIXEL_VALUE
             starts.append(_controller_start(carry[b] if len(todo) else None))
         starts = np.array(starts)
         out = simulator.run(state, ChunkInput(

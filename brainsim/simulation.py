@@ -159,8 +159,12 @@ def _chunk_output(shape: NetworkShape, mon: dict, final: dict, state: NetworkSta
     """
     S = shape.n_slots
     out = {}
+    n_run = np.asarray(mon["img"]).shape[0]
     for key in ("img", "intensity", "count", "n_input_spikes", "n_exc_spikes", "n_inh_spikes"):
-        rec = np.asarray(mon[key], dtype=float)[:S]  # (n_run, B): one record per slot started
+        if key not in mon:  # not counted in this network (input spikes while learning)
+            out[key] = np.zeros((shape.n_copies, S))
+            continue
+        rec = np.asarray(mon[key], dtype=float)[:n_run]  # (n_run, B): one record per slot
         n_run = rec.shape[0]  # slots simulated (fewer than S when the run stopped early)
         per_slot = np.vstack([rec[1:], np.asarray(final[key], dtype=float)[None, :]])
         if key.startswith("n_"):
@@ -262,9 +266,11 @@ class RuntimeSimulator:
         dc.net.run(shape.duration * second, namespace={})
 
         mon = dc.monitors["controller"]
-        keys = ("img", "intensity", "count", "n_input_spikes", "n_exc_spikes", "n_inh_spikes")
-        mon_arrays = {k: np.asarray(getattr(mon, k)).T for k in keys}  # (n_records, B)
-        final = {k: np.asarray(getattr(dc.controller, k)[:]) for k in keys}
+        mon_arrays = {k: np.asarray(getattr(mon, k)).T for k in _CONTROLLER_KEYS}  # (n_rec, B)
+        final = {k: np.asarray(getattr(dc.controller, k)[:]) for k in _CONTROLLER_KEYS}
+        if "tally" in dc.monitors:
+            mon_arrays["n_input_spikes"] = np.asarray(dc.monitors["tally"].n_input_spikes).T
+            final["n_input_spikes"] = np.asarray(dc.inputs.n_spikes[:]).reshape(B, -1).sum(axis=1)
         new_state = NetworkState(
             weights=np.asarray(dc.input_to_exc.w[:]).reshape(B, shape.n_input, shape.n_neurons)[0],
             delays=state.delays,
@@ -358,7 +364,7 @@ _RUN_ARGS = {
     "intensity": ("controller", "intensity"),
     "n_rows": ("controller", "n_rows"),
 }
-_CONTROLLER_KEYS = ("img", "intensity", "count", "n_input_spikes", "n_exc_spikes", "n_inh_spikes")
+_CONTROLLER_KEYS = ("img", "intensity", "count", "n_exc_spikes", "n_inh_spikes")
 
 
 def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int) -> dict:
@@ -404,6 +410,9 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     mon = dc.monitors["controller"]
     for key in _CONTROLLER_KEYS:
         meta["monitors"]["ctrl_" + key] = var_info(mon, key)
+    if "tally" in dc.monitors:
+        meta["monitors"]["tally"] = var_info(dc.monitors["tally"], "n_input_spikes")
+        meta["results"]["input_n_spikes"] = var_info(dc.inputs, "n_spikes")
     for name, m in dc.monitors.items():
         if name.endswith("_spikes"):
             meta["monitors"][name + "_i"] = var_info(m, "i")
@@ -537,6 +546,9 @@ class StandaloneSimulator:
         mon = {k: self._read(work, meta["monitors"]["ctrl_" + k]).reshape(-1, B)
                for k in _CONTROLLER_KEYS}
         final = {k: res["ctrl_" + k] for k in _CONTROLLER_KEYS}
+        if "tally" in meta["monitors"]:
+            mon["n_input_spikes"] = self._read(work, meta["monitors"]["tally"]).reshape(-1, B)
+            final["n_input_spikes"] = res["input_n_spikes"].reshape(B, -1).sum(axis=1)
         exc_spikes = None
         if "exc_spikes_i" in meta["monitors"]:
             exc_spikes = (self._read(work, meta["monitors"]["exc_spikes_i"]).astype(int),

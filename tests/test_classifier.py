@@ -12,7 +12,6 @@ from brainsim.classifier import DiehlCookSNN
 from brainsim.datasets import load_dataset
 from brainsim.encoding import stimulus_rows
 from brainsim.errors import ConfigError, ModelFileError
-from brainsim.network import NetworkShape
 from brainsim.presentation import infer_chunks
 from brainsim.simulation import RuntimeSimulator, StandaloneSimulator
 
@@ -212,11 +211,12 @@ def test_runtime_and_standalone_agree_statistically(trained, digits, standalone_
     X = digits.X_test[:6]
     stim = stimulus_rows(X)
     state = trained._get_state()
-    shape = NetworkShape(n_input=64, n_neurons=N_NEURONS, n_slots=6, rule=None, n_copies=1)
+    # the estimator's own inference shape: no extra compilation for this test
+    shape = trained._inference_sim.shape
     results = {}
     for name, sim in (("runtime", RuntimeSimulator(shape)),
                       ("standalone", StandaloneSimulator(shape, directory=standalone_cache))):
-        res = [infer_chunks(sim, stim, state, random_state=s) for s in range(3)]
+        res = [infer_chunks(sim, X.reshape(len(X), -1), state, random_state=s) for s in range(3)]
         results[name] = res
     # expected input spikes of one presentation at the starting rate: sum(rate) * 350 ms
     expected = stim.sum(axis=1) * M.intensity_start * 0.35
