@@ -409,6 +409,14 @@ def record_example(snn, data, test, y_pred, y_pred_ann, hidden, max_tries: int =
     return {"index": idx, "record": rec, "hidden": hidden[idx], "counts": test.counts[idx]}
 
 
+def most_active(counts: np.ndarray, v: np.ndarray, threshold: np.ndarray, k: int = 3) -> np.ndarray:
+    """Indices of the ``k`` neurons with most spikes; ties broken by how close each
+    neuron's membrane potential came to its threshold (highest ``max(v) - threshold``)."""
+    closeness = np.max(v, axis=1) - threshold if v.size else np.zeros(len(counts))
+    order = np.lexsort((-closeness, -np.asarray(counts)))
+    return order[:k]
+
+
 def curve_points(requested: list[int] | None, n_train: int) -> list[int]:
     """Sorted distinct training sizes ending with ``n_train``."""
     if requested:
@@ -518,17 +526,20 @@ def make_figures(out: Path, data, snn, fitted, results, test, activities, cka, c
     plotting.plot_raster(rec["input_spikes"][1], rec["input_spikes"][0], ax=ax_in,
                          t_max=t_max, n_neurons=int(np.prod(shape)), ylabel="Input pixel",
                          title="Input: Poisson spikes, rate = pixel / 4 Hz")
+    n_exc = len(rec["exc_spikes"][0])
     plotting.plot_raster(rec["exc_spikes"][1], rec["exc_spikes"][0], ax=ax_exc, t_max=t_max,
-                         n_neurons=N, ylabel="Excitatory neuron",
-                         title=f"Excitatory layer: {len(rec['exc_spikes'][0])} spikes")
-    winners = np.argsort(rec["counts"])[::-1][:3]
+                         n_neurons=N, ylabel="Excitatory neuron", marker_size=7.0,
+                         color="tab:red",
+                         title=f"Excitatory layer: {n_exc} spike{'s' if n_exc != 1 else ''}")
+    winners = most_active(rec["counts"], rec["v"], rec["threshold"])
     plotting.plot_traces(
         rec["t"], rec["v"][winners] * 1e3, ax=ax_v,
-        labels=[f"neuron {k} ({int(rec['counts'][k])} spikes)" for k in winners],
+        labels=[f"neuron {k}, {int(rec['counts'][k])} spikes" for k in winners],
         threshold=np.broadcast_to(rec["threshold"][winners][:, None] * 1e3,
                                   (len(winners), len(rec["t"]))),
         title="Membrane potential (solid) and adaptive threshold (dashed) of the most active "
               "neurons")
+    ax_v.legend(loc="lower right", ncol=2, fontsize=7)
     for ax in (ax_in, ax_exc):
         ax.set_xlabel("")
     gs_right = gs[:, 1].subgridspec(3, 1, height_ratios=[1.3, 1.0, 1.0], hspace=0.6)

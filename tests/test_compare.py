@@ -84,6 +84,14 @@ def test_ann_cost_dense_and_active_inputs(compare):
     assert cost["active_inputs_per_image"] == pytest.approx(((20 * 32 + 8 * 10) + (40 * 32 + 16 * 10)) / 2)
 
 
+def test_most_active_neurons_for_the_example_figure(compare):
+    counts = np.array([0, 2, 0, 2, 0])
+    # max(v) - threshold: 1, 0, 6, 0, 3 -> among the silent ones neuron 2 came closest.
+    v = np.array([[0, 1], [0, 0], [5, 6], [0, 0], [3, 3]], dtype=float)
+    assert list(compare.most_active(counts, v, np.zeros(5))) == [1, 3, 2]
+    assert list(compare.most_active(counts, v, np.zeros(5), k=5)) == [1, 3, 2, 4, 0]
+
+
 def test_curve_points(compare):
     assert compare.curve_points(None, 1347) == [135, 404, 1347]
     assert compare.curve_points([500, 100, 100], 1347) == [100, 500, 1347]
