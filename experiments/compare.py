@@ -254,8 +254,8 @@ def cost_assumptions(n_neurons: int, n_inputs: int, presentation_time: float) ->
         "ANN 'non-zero inputs only': only non-zero pixels and non-zero ReLU outputs are "
         "multiplied, the event-driven counterpart of counting only spikes that happen.",
         "k-means: the distance of an image to each prototype costs one MAC per pixel and "
-        "prototype (n_inputs x N); the argmin and the logistic read-out's N x classes MACs "
-        "are counted for kmeans_logreg.",
+        "prototype (n_inputs x N); the argmin is not counted; kmeans_logreg adds the logistic "
+        "read-out's N x classes MACs.",
         "A synaptic event (an addition) is cheaper in hardware than a MAC (a multiplication "
         "and an addition); the counts are compared as numbers of operations, not energy.",
     ]

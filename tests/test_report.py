@@ -98,6 +98,10 @@ def test_report_states_the_gap_honestly(metrics):
     assert ("It is better than the k-means + assignment by 5.0 percentage points "
             "(70.0 %).") in text
     assert "20 times longer" in text  # 40 s vs 2 s of the matched MLP
+    assert "never fired during the label" not in text
+    metrics["models"]["snn"].update(unassigned_neurons=12, n_neurons=100)
+    assert "12 of its 100 neurons never fired during the label assignment" in render_report(
+        metrics, FIGURES)
 
 
 def test_report_when_the_snn_wins(metrics):
