@@ -314,7 +314,10 @@ class DiehlCookSNN:
             str(flat.dtype).encode() + np.ascontiguousarray(flat).tobytes()).hexdigest()
         if ckpt is not None and ckpt.exists():
             self._state, progress = self._read_checkpoint(ckpt, data_hash)
-        sim = self._simulator(self._shape(learning=True))
+        shape = self._shape(learning=True)
+        if getattr(self, "_training_sim", None) is None or self._training_sim.shape != shape:
+            self._training_sim = self._simulator(shape)
+        sim = self._training_sim
         bar = self._progress_bar(len(stim), f"training ({self.learning_rule})")
         bar.update(progress.next_image)
         last_saved = [progress.next_image]

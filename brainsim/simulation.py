@@ -376,6 +376,9 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
 
     brian2.set_device("cpp_standalone", build_on_run=False, directory=str(directory))
     brian2.prefs.devices.cpp_standalone.openmp_threads = openmp_threads
+    # Brian2's default "make -j" starts every compiler at once: dozens of them on a
+    # 2-core machine thrash; one job per core compiles as fast with bounded memory.
+    brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
     brian2.defaultclock.dt = M.dt
     dc = build_network(shape)
     device.insert_code("main", _SEED_CODE % max(openmp_threads, 1))
@@ -456,6 +459,7 @@ class StandaloneSimulator:
         self.key = build_key(shape, self.openmp_threads)
         self.project_dir = Path(directory or cache_dir()) / self.key
         self.compile_seconds = 0.0
+        self.peak_rss_mb = 0.0  # largest resident memory of a run of the binary
         self.meta = self._ensure_built()
 
     def _ensure_built(self) -> dict:
@@ -513,14 +517,25 @@ class StandaloneSimulator:
             np.ascontiguousarray(chunk.stimulus, dtype=np.float64).tofile(stim_file)
             args.append(f"{meta['stimulus_arg']}={stim_file}")
             env = dict(os.environ, BRAINSIM_SEED=str(int(chunk.seed) % (2**32)))
-            proc = subprocess.run(
-                [str(self.project_dir / "main"), "--results_dir", str(work) + os.sep, *args],
-                cwd=self.project_dir, env=env, capture_output=True, text=True,
-            )
+            log_path = work / "stdout.txt"
+            with open(log_path, "w") as log:
+                proc = subprocess.Popen(
+                    [str(self.project_dir / "main"), "--results_dir", str(work) + os.sep, *args],
+                    cwd=self.project_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                )
+                try:
+                    _, status, usage = os.wait4(proc.pid, 0)
+                except BaseException:
+                    proc.kill()
+                    proc.wait()
+                    raise
+                proc.returncode = os.waitstatus_to_exitcode(status)
+            # peak resident memory of the binary (ru_maxrss is in KiB on Linux)
+            self.peak_rss_mb = max(self.peak_rss_mb, usage.ru_maxrss / 1024)
             if proc.returncode != 0:
                 raise BrainsimError(
                     f"the compiled network stopped with exit code {proc.returncode}: "
-                    + (proc.stdout + proc.stderr).strip()[-500:]
+                    + log_path.read_text(errors="replace").strip()[-500:]
                 )
             return self._read_results(work, state)
         finally:
