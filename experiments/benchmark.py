@@ -64,6 +64,9 @@ def build_parser():
                         help="network copies simulated side by side for inference")
     parser.add_argument("--threads", type=int, default=0,
                         help="OpenMP threads of the compiled network (0: single-threaded)")
+    parser.add_argument("--cache", default=None,
+                        help="compiled-network cache to use (default: a fresh temporary "
+                             "folder, so that compile_s measures a real compilation)")
     parser.add_argument("--baseline-target", choices=("numpy", "cython"), default="numpy",
                         help="Brian2 runtime target of the baseline (numpy was the faster "
                              "here and needs no compilation)")
@@ -142,7 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="brainsim-bench-") as tmp:
         for n in args.sizes:
             print(f"measuring {n} neurons ...", flush=True)
-            fig = measure_size(n, data, args, Path(tmp) / f"cache{n}")
+            cache = Path(args.cache) if args.cache else Path(tmp) / f"cache{n}"
+            fig = measure_size(n, data, args, cache)
             bench[str(n)] = fig
             print(f"  N={n}: compile {fig['compile_s']:.1f} s (reuse in a new process "
                   f"{fig['reuse_s']:.2f} s); training {fig['train_images_per_s']:.1f} img/s; "
