@@ -60,7 +60,7 @@ def train_one_run_per_image(images: np.ndarray, state: NetworkState, *, rule: st
     n_input, n_neurons = state.weights.shape
     ns = {k: v for k, v in vars(M).items()
           if not k.startswith("_") and k != "dt" and isinstance(v, (int, float, brian2.Quantity))}
-    ns.update(rule_obj.namespace, w_max=M.w_max)
+    ns.update(rule_obj.namespace, w_max=M.w_max, input_gain=M.reference_input_size / n_input)
 
     inputs = NeuronGroup(n_input, "rates : Hz\n" + rule_obj.neuron_equations("pre"),
                          threshold="rand() < rates * dt", reset=rule_obj.neuron_reset("pre"),
@@ -72,7 +72,7 @@ def train_one_run_per_image(images: np.ndarray, state: NetworkState, *, rule: st
                       refractory=M.refrac_e, method="euler", namespace=ns)
     inh = NeuronGroup(n_neurons, INHIBITORY_EQUATIONS, threshold="v > v_thresh_i",
                       reset="v = v_reset_i", refractory=M.refrac_i, method="euler", namespace=ns)
-    syn = Synapses(inputs, exc, "w : 1", on_pre="ge_post += w\n" + rule_obj.on_pre,
+    syn = Synapses(inputs, exc, "w : 1", on_pre="ge_post += w * input_gain\n" + rule_obj.on_pre,
                    on_post=rule_obj.on_post, namespace=ns)
     syn.connect()
     syn.w = state.weights.ravel()

@@ -90,6 +90,12 @@ input_delay_max = 10.0 * ms  # [DC-code] delay['ee_input'] = (0 ms, 10 ms), unif
 weight_sum_per_input = 78.0 / 784.0  # [DC-code] weight normalisation: each excitatory
 #                                     neuron's 784 incoming weights sum to 78; for other
 #                                     input sizes we keep 78/784 per input.
+reference_input_size = 784  # brainsim: an input spike raises ge by w * 784 / n_input.
+#   For MNIST (784 inputs) this is the authors' ge += w. A smaller image, such as the
+#   8x8 digits (a 28x28 digit downsampled: each pixel stands for 3.5 x 3.5 MNIST
+#   pixels), then drives the neurons as strongly as an MNIST digit; with ge += w its
+#   drive would be 12 times weaker, the neurons would sit at threshold, and learning
+#   became erratic (10-75 % test accuracy on digits depending on the seed).
 
 # --------------------------------------------------------------------------
 # Plasticity: traces and learning rates

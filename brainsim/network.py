@@ -191,6 +191,7 @@ def _namespace(shape: NetworkShape, rule: LearningRule | None) -> dict:
         n_neurons=shape.n_neurons,
         intensity_max=M.intensity_start + M.max_retries,
         weight_sum=shape.weight_sum,
+        input_gain=M.reference_input_size / shape.n_input,
         w_max=M.w_max,
     )
     if rule is not None:
@@ -308,12 +309,12 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
 
     if rule is not None:
         input_to_exc = Synapses(
-            inputs, exc, model="w : 1", on_pre="ge_post += w\n" + rule.on_pre,
+            inputs, exc, model="w : 1", on_pre="ge_post += w * input_gain\n" + rule.on_pre,
             on_post=rule.on_post, namespace=ns, name="input_to_exc" + sfx,
         )
     else:
         input_to_exc = Synapses(
-            inputs, exc, model="w : 1", on_pre="ge_post += w", namespace=ns,
+            inputs, exc, model="w : 1", on_pre="ge_post += w * input_gain", namespace=ns,
             name="input_to_exc" + sfx,
         )
     if shape.n_copies == 1:

@@ -50,7 +50,8 @@ class TrainingProgress:
     next_image : int
         Index of the first image not yet learned.
     carry_intensity : float or None
-        Intensity reached by ``next_image`` if it is in the middle of retries.
+        Intensity of the last presentation of ``next_image`` if it is in the
+        middle of retries (the next chunk shows it one step brighter).
     chunk_index : int
         Number of chunks run so far (seeds the next chunk).
     presentations : int
@@ -112,7 +113,7 @@ def train_chunks(simulator, stimulus: np.ndarray, state: NetworkState, *, random
         last_real = np.nonzero(real)[0]
         carry = None
         if last_real.size and last_real[-1] == S - 1 and not final[-1]:
-            carry = float(out.slot_intensity[0, -1]) + 1.0
+            carry = float(out.slot_intensity[0, -1])  # the controller raises it
         progress = TrainingProgress(
             next_image=progress.next_image + n_finished,
             carry_intensity=carry if progress.next_image + n_finished < n else None,
@@ -215,7 +216,7 @@ def infer_chunks(simulator, stimulus: np.ndarray, state: NetworkState, *, random
             pos[b] += len(done)
             carry[b] = None
             if slots.size and slots[-1] == S - 1 and not final[b, -1]:
-                carry[b] = float(out.slot_intensity[b, -1]) + 1.0
+                carry[b] = float(out.slot_intensity[b, -1])  # the controller raises it
         if on_chunk is not None:
             on_chunk(finished_total)
     return result

@@ -113,7 +113,8 @@ class ChunkInput:
         Rows of each copy holding real images (the rest is padding).
     img, count, intensity : ndarray, shape (n_copies,)
         Initial controller state: ``img=-1, count=min_spikes`` starts with row 0
-        at the normal rate; ``img=0, count=0, intensity=x`` retries row 0 at x+1.
+        at the normal rate; ``img=0, count=0, intensity=x`` shows row 0 again at x+1 (a retry
+        continued from the previous chunk).
     seed : int
         Seed of the simulation's random numbers (Poisson input).
     """
