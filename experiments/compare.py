@@ -263,34 +263,25 @@ def cost_assumptions(n_neurons: int, n_inputs: int, presentation_time: float) ->
 
 # --------------------------------------------------------------------------- models
 def _prebuild_standalone(snn, n_features: int, timings: dict) -> list[threading.Thread]:
-    """Compile the learning and the inference network in background threads.
+    """Compile the learning and the inference network in a background thread.
 
-    Each build runs in a child process (see ``brainsim.simulation``); a build
-    already in the cache returns at once, and the estimator later finds the
-    finished build (or waits on its lock). Errors are ignored here: the
-    estimator builds again and reports them itself.
+    ``DiehlCookSNN.compile`` builds both in child processes; a build already in
+    the cache returns at once. Errors are ignored here: the estimator builds
+    again when it needs the network and reports them itself.
     """
-    from brainsim.classifier import DiehlCookSNN
-    from brainsim.simulation import make_simulator
 
-    probe = DiehlCookSNN(**snn.get_params())
-    probe.n_features_in_ = n_features  # the shapes depend only on the input size
-    shapes = {"build_learning": probe._shape(learning=True),
-              "build_inference": probe._shape(learning=False)}
-
-    def build(key, shape):
+    def build():
         start = time.perf_counter()
         try:
-            make_simulator(shape, "standalone", openmp_threads=snn.openmp_threads,
-                           cache=snn.cache_dir)
+            for name, seconds in snn.compile(n_features).items():
+                timings[f"build_{name}"] = seconds
         except Exception:  # noqa: BLE001 - reported by the estimator's own build
             pass
-        timings[key] = time.perf_counter() - start
+        timings["build_wall"] = time.perf_counter() - start
 
-    threads = [threading.Thread(target=build, args=item, daemon=True) for item in shapes.items()]
-    for t in threads:
-        t.start()
-    return threads
+    thread = threading.Thread(target=build, daemon=True)
+    thread.start()
+    return [thread]
 
 
 def _make_ann(name: str, n_neurons: int, seed: int):
