@@ -147,7 +147,7 @@ RULES: dict[str, LearningRule] = {
         post_traces=(),
         on_pre="",
         on_post=_clipped_update(_POWER_LAW_POST),
-        namespace=dict(eta_post=M.nu_post, x_tar=M.x_tar, mu=M.mu, tau_pre=M.tau_pre),
+        namespace=dict(eta_post=M.eta_post, x_tar=M.x_tar, mu=M.mu, tau_pre=M.tau_pre),
         formula="post spike: dw = eta (x_pre - x_tar) (w_max - w)^mu",
     ),
     "exponential": LearningRule(
@@ -159,7 +159,7 @@ RULES: dict[str, LearningRule] = {
             f"eta_post * ({XPRE.value('_pre')} * exp(-beta * w)"
             " - x_tar * exp(-beta * (w_max - w)))"
         ),
-        namespace=dict(eta_post=M.nu_post, x_tar=M.x_tar, beta=M.beta, tau_pre=M.tau_pre),
+        namespace=dict(eta_post=M.eta_post, x_tar=M.x_tar, beta=M.beta, tau_pre=M.tau_pre),
         formula="post spike: dw = eta (x_pre exp(-beta w) - x_tar exp(-beta (w_max - w)))",
     ),
     "pre_post": LearningRule(
@@ -169,7 +169,7 @@ RULES: dict[str, LearningRule] = {
         on_pre=_clipped_update(f"-eta_pre * {XPOST.value('_post')} * clip(w, 0, w_max)**mu"),
         on_post=_clipped_update(_POWER_LAW_POST),
         namespace=dict(
-            eta_pre=M.nu_pre, eta_post=M.nu_post, x_tar=M.x_tar, mu=M.mu,
+            eta_pre=M.eta_pre, eta_post=M.eta_post, x_tar=M.x_tar, mu=M.mu,
             tau_pre=M.tau_pre, tau_post=M.tau_post1,
         ),
         formula=(

@@ -58,7 +58,7 @@ def decay(dt_ms: float, tau) -> float:
 def test_power_law_pre_then_post():
     w, wsum = run_pair("power_law", T_PRE, T_POST)
     x_pre = decay(T_POST - T_PRE, M.tau_pre)
-    expected = W0 + M.nu_post * (x_pre - M.x_tar) * (M.w_max - W0) ** M.mu
+    expected = W0 + M.eta_post * (x_pre - M.x_tar) * (M.w_max - W0) ** M.mu
     assert w == pytest.approx(expected, rel=1e-9)
     assert wsum == pytest.approx(w, rel=1e-12)  # running sum follows the weight
     assert w > W0  # causal pair with a fresh trace potentiates
@@ -67,14 +67,14 @@ def test_power_law_pre_then_post():
 def test_power_law_post_alone_depresses():
     # presynaptic spike long after the postsynaptic one: x_pre = 0 at the post spike
     w, _ = run_pair("power_law", 30.0, T_POST)
-    expected = W0 + M.nu_post * (0 - M.x_tar) * (M.w_max - W0) ** M.mu
+    expected = W0 + M.eta_post * (0 - M.x_tar) * (M.w_max - W0) ** M.mu
     assert w == pytest.approx(expected, rel=1e-9)
 
 
 def test_exponential_rule():
     w, wsum = run_pair("exponential", T_PRE, T_POST)
     x_pre = decay(T_POST - T_PRE, M.tau_pre)
-    expected = W0 + M.nu_post * (x_pre * np.exp(-M.beta * W0)
+    expected = W0 + M.eta_post * (x_pre * np.exp(-M.beta * W0)
                                  - M.x_tar * np.exp(-M.beta * (M.w_max - W0)))
     assert w == pytest.approx(expected, rel=1e-9)
     assert wsum == pytest.approx(w, rel=1e-12)
@@ -85,14 +85,14 @@ def test_pre_post_rule_both_orders():
     w, wsum = run_pair("pre_post", 20.0, T_PRE)
     x_post_at_pre = decay(20.0 - T_PRE, M.tau_post1)
     # the post spike happened first with x_pre = 0: dw = eta_post (0 - x_tar)(1 - w)^mu
-    w_after_post = W0 + M.nu_post * (0 - M.x_tar) * (M.w_max - W0) ** M.mu
-    expected = w_after_post - M.nu_pre * x_post_at_pre * w_after_post ** M.mu
+    w_after_post = W0 + M.eta_post * (0 - M.x_tar) * (M.w_max - W0) ** M.mu
+    expected = w_after_post - M.eta_pre * x_post_at_pre * w_after_post ** M.mu
     assert w == pytest.approx(expected, rel=1e-9)
     assert wsum == pytest.approx(w, rel=1e-12)
     # pre before post: potentiation as in the power-law rule
     w, _ = run_pair("pre_post", T_PRE, T_POST)
     x_pre = decay(T_POST - T_PRE, M.tau_pre)
-    assert w == pytest.approx(W0 + M.nu_post * (x_pre - M.x_tar) * (M.w_max - W0) ** M.mu,
+    assert w == pytest.approx(W0 + M.eta_post * (x_pre - M.x_tar) * (M.w_max - W0) ** M.mu,
                               rel=1e-9)
 
 
@@ -124,7 +124,7 @@ def test_power_law_trace_accumulates():
     # two presynaptic spikes: x_pre = exp(-6/20) + exp(-5/20) at the post spike
     w, _ = spiking_pair(get_rule("power_law"), at(9.0, 10.0), at(15.0))
     x_pre = decay(6.0, M.tau_pre) + decay(5.0, M.tau_pre)
-    assert w == pytest.approx(W0 + M.nu_post * (x_pre - M.x_tar) * (M.w_max - W0) ** M.mu,
+    assert w == pytest.approx(W0 + M.eta_post * (x_pre - M.x_tar) * (M.w_max - W0) ** M.mu,
                               rel=1e-9)
 
 
