@@ -557,7 +557,9 @@ class DiehlCookSNN:
             training_presentations=int(getattr(self, "training_presentations_", 0)),
             n_training_images=int(getattr(self, "n_training_images_", 0)),
         )
-        arrays = dict(weights=self.weights_, delays=self.delays_, theta=self.theta_)
+        state = self._get_state()
+        arrays = dict(weights=self.weights_, delays=self.delays_, theta=self.theta_,
+                      v_exc=state.v_exc, v_inh=state.v_inh)
         if hasattr(self, "assignments_"):
             arrays["assignments"] = self.assignments_
         np.savez_compressed(path, header=np.array(json.dumps(header)), **arrays)
@@ -604,10 +606,13 @@ class DiehlCookSNN:
                 )
         snn.image_shape_ = tuple(header["image_shape"])
         snn.n_features_in_ = n_in
+        v_exc = arrays.get("v_exc", np.full(snn.n_neurons, float(M.v_rest_e)))
+        v_inh = arrays.get("v_inh", np.full(snn.n_neurons, float(M.v_rest_i)))
+        if v_exc.shape != (snn.n_neurons,) or v_inh.shape != (snn.n_neurons,):
+            raise ModelFileError(f"{path}: membrane potentials have the wrong shape")
         snn._set_state(NetworkState(arrays["weights"].astype(float), arrays["delays"].astype(float),
-                                    arrays["theta"].astype(float),
-                                    np.full(snn.n_neurons, float(M.v_rest_e)),
-                                    np.full(snn.n_neurons, float(M.v_rest_i))))
+                                    arrays["theta"].astype(float), v_exc.astype(float),
+                                    v_inh.astype(float)))
         snn.training_presentations_ = header.get("training_presentations", 0)
         snn.n_training_images_ = header.get("n_training_images", 0)
         snn.timings_ = {}
