@@ -69,9 +69,9 @@ def train_one_run_per_image(images: np.ndarray, state: NetworkState, *, rule: st
                       + rule_obj.neuron_equations("post"),
                       threshold="v > v_thresh_e + theta - theta_offset",
                       reset="v = v_reset_e\ntheta += theta_plus\n" + rule_obj.neuron_reset("post"),
-                      refractory=M.refrac_e, method="euler", namespace=ns)
+                      refractory=M.refrac_e, method="exponential_euler", namespace=ns)
     inh = NeuronGroup(n_neurons, INHIBITORY_EQUATIONS, threshold="v > v_thresh_i",
-                      reset="v = v_reset_i", refractory=M.refrac_i, method="euler", namespace=ns)
+                      reset="v = v_reset_i", refractory=M.refrac_i, method="exponential_euler", namespace=ns)
     syn = Synapses(inputs, exc, "w : 1", on_pre="ge_post += w * input_gain\n" + rule_obj.on_pre,
                    on_post=rule_obj.on_post, namespace=ns)
     syn.connect()

@@ -24,6 +24,10 @@ from brian2 import Hz, mV, ms, second
 # Simulation
 # --------------------------------------------------------------------------
 dt = 0.5 * ms  # [DC-code] b.defaultclock.dt = 0.5 ms
+# Integration: exponential Euler (exact for the membrane equation at the conductances of
+# each step). Plain Euler is unstable when many inhibitory neurons fire together
+# (gi ~ 17 x N makes dt * gi / tau_e > 2): with 400 neurons the whole layer then burst,
+# every threshold rose by 50 mV and the network fell silent.
 
 # --------------------------------------------------------------------------
 # Input encoding and presentation schedule

@@ -286,7 +286,7 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
         threshold="v > v_thresh_e + theta - theta_offset",
         reset=reset_e,
         refractory=M.refrac_e,
-        method="euler",
+        method="exponential_euler",
         namespace=ns,
         name="excitatory" + sfx,
     )
@@ -300,7 +300,7 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
         threshold="v > v_thresh_i",
         reset="v = v_reset_i",
         refractory=M.refrac_i,
-        method="euler",
+        method="exponential_euler",
         namespace=ns,
         name="inhibitory" + sfx,
     )
