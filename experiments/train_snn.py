@@ -113,7 +113,15 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     t_start = time.perf_counter()
-    data = load_dataset_from_args(args, n_train=args.n_train, n_test=args.n_test)
+    # the assignment may use more training images than the learning (the paper:
+    # 40,000 to learn, a pass over all 60,000 to label the neurons)
+    n_load = None if args.n_train is None or args.n_assign is None else max(args.n_train,
+                                                                            args.n_assign)
+    if args.n_train is not None and args.n_assign is None:
+        n_load = args.n_train
+    data = load_dataset_from_args(args, n_train=n_load, n_test=args.n_test)
+    n_train = len(data.y_train) if args.n_train is None else args.n_train
+    n_assign = n_train if args.n_assign is None else min(args.n_assign, len(data.y_train))
     checkpoint_dir = Path(args.checkpoint_dir) if args.checkpoint_dir else out / "checkpoint"
     if args.fresh and checkpoint_dir.exists():
         shutil.rmtree(checkpoint_dir)
@@ -123,7 +131,8 @@ def main(argv: list[str] | None = None) -> int:
         checkpoint_dir=str(checkpoint_dir), checkpoint_every=args.checkpoint_every,
         progress=not args.no_progress, random_state=args.seed,
     )
-    snn.fit(data.X_train, data.y_train)
+    snn.partial_fit(data.X_train[:n_train])  # STDP, no labels
+    snn.assign(data.X_train[:n_assign], data.y_train[:n_assign])
     snn.save(out / "snn.npz")
 
     t0 = time.perf_counter()
@@ -131,7 +140,6 @@ def main(argv: list[str] | None = None) -> int:
     y_pred = snn.predict_from_counts(test.counts)
     test_seconds = time.perf_counter() - t0
     acc = float(np.mean(y_pred == data.y_test))
-    n_assign = snn.n_assign_
     assign_acc = float(np.mean(snn.predict_from_counts(snn.assignment_counts_)
                                == data.y_train[:n_assign]))
     figures = make_figures(snn, data, y_pred, out)
@@ -142,17 +150,17 @@ def main(argv: list[str] | None = None) -> int:
         "test_accuracy": acc,
         "assignment_accuracy": assign_acc,
         "per_class_accuracy": per_class_accuracy(data.y_test, y_pred, snn.n_classes_),
-        "n_train": int(len(data.y_train)), "n_test": int(len(data.y_test)),
+        "n_train": int(n_train), "n_test": int(len(data.y_test)),
         "n_assign": int(n_assign), "n_neurons": args.n_neurons, "rule": args.rule,
         "training_presentations": int(snn.training_presentations_),
-        "train_images_per_s": len(data.y_train) / train_s if train_s else None,
+        "train_images_per_s": n_train / train_s if train_s else None,
         "test_images_per_s": len(data.y_test) / test_seconds if test_seconds else None,
         "unassigned_neurons": int(np.sum(snn.assignments_ < 0)),
         "mean_test_spikes_per_image": float(test.counts.sum(axis=1).mean()),
     }}
     write_metrics(out, models=models, config=vars(args), timings=timings, figures=figures)
     print(f"snn ({args.n_neurons} neurons, {args.rule}): test accuracy {acc:.4f} on "
-          f"{len(data.y_test)} images; trained on {len(data.y_train)} images in {train_s:.0f} s; "
+          f"{len(data.y_test)} images; trained on {n_train} images in {train_s:.0f} s; "
           f"results in {out}")
     return 0
 
