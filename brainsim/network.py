@@ -469,6 +469,8 @@ def _stop_function(holder: dict):
 
     func = Function(request_stop, arg_units=[1], return_unit=1, arg_types=["integer"],
                     return_type="float", stateless=False)
+    # Cython (runtime mode): the Python function itself, called once per slot
+    func.implementations.add_implementation("cython", lambda flag: float(request_stop(flag)))
     func.implementations.add_implementation(
         "cpp", {"support_code": _STOP_CPP}, name="brainsim_request_stop",
         compiler_kwds={"headers": ['"network.h"']},
