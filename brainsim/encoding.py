@@ -16,6 +16,9 @@ from brian2 import Hz
 from brainsim import model as M
 from brainsim.errors import ConfigError
 
+#: Input rate per unit of intensity and per unit of pixel value, in Hz (1/8 Hz).
+RATE_PER_PIXEL_VALUE = float(M.rate_step / Hz)
+
 
 def flatten_images(X: np.ndarray) -> np.ndarray:
     """Return images as a 2-D array (n_images, n_pixels) after checking them.
@@ -75,9 +78,6 @@ def stimulus_rows(X: np.ndarray) -> np.ndarray:
     """
     return flatten_images(X) * RATE_PER_PIXEL_VALUE
 
-
-#: Input rate per unit of intensity and per unit of pixel value, in Hz (1/8 Hz).
-RATE_PER_PIXEL_VALUE = float(M.rate_step / Hz)
 
 
 def input_rates(X: np.ndarray) -> np.ndarray:

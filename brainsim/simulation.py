@@ -387,12 +387,7 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     device.build(directory=str(directory), compile=True, run=False, with_output=False)
 
     def var_info(group, name):
-        var = group.variables[name]
-        if name == "delay":
-            owner = group._pathways[0]
-            var = owner.variables["delay"]
-        else:
-            owner = group
+        var = group.variables[name]  # for "delay": the pathway's variable
         return {
             "arg": f"{var.owner.name}.{var.name}",
             "file": device.get_array_filename(var),
@@ -406,9 +401,10 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
         if name in objs[obj].variables:
             meta["run_args"][role] = var_info(objs[obj], name)
     meta["stimulus_arg"] = f"{dc.stimulus.name}.values"
-    for role, (obj, name) in _RUN_ARGS.items():
-        if role not in ("delay", "wsum") and name in objs[obj].variables:
-            meta["results"][role] = var_info(objs[obj], name)
+    # state carried to the next chunk (the controller's is read under "ctrl_*")
+    for role in ("w", "theta", "v_exc", "v_inh"):
+        obj, name = _RUN_ARGS[role]
+        meta["results"][role] = var_info(objs[obj], name)
     for key in _CONTROLLER_KEYS:
         meta["results"]["ctrl_" + key] = var_info(dc.controller, key)
     mon = dc.monitors["controller"]
