@@ -249,6 +249,13 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
 
     # Poisson input: one neuron per pixel and copy; rate from the stimulus row of
     # the image the copy's controller is showing, zero during the rest phase.
+    # A Poisson spike train on the time grid (a spike in each step with
+    # probability p = rate * dt, as in Brian2's PoissonGroup) has geometrically
+    # distributed inter-spike intervals; drawing the next spike's step when a
+    # neuron fires (and whenever its rate changes, which the memorylessness of the
+    # process allows) gives the same spike trains in distribution, with one random
+    # number per spike instead of one per neuron and time step.
+    gap = _geometric_gap("rate * dt")  # empty steps before the next spike
     inputs = NeuronGroup(
         n_in_total,
         """
@@ -256,22 +263,28 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "") -> DiehlCookNet
         copy : integer (constant)
         img : 1 (linked)
         intensity : 1 (linked)
-        slot_start : second (linked)
-        rate : Hz  # rate during this slot's presentation
+        rate : Hz              # rate during this slot's presentation
+        next_spike : second    # time of this neuron's next spike
+        t_off : second         # end of this slot's presentation
         """ + (rule.neuron_equations("pre") if rule is not None else "n_spikes : 1"),
-        threshold="rate > 0 * Hz and t - slot_start < t_present and rand() < rate * dt",
-        reset=rule.neuron_reset("pre") if rule is not None else "n_spikes += 1",
+        threshold="t > next_spike - 0.5 * dt and t < t_off",
+        reset=f"next_spike = t + (1 + {gap}) * dt\n"
+        + (rule.neuron_reset("pre") if rule is not None else "n_spikes += 1"),
         namespace=dict(ns, STIMULUS_INDEX_UNIT=STIMULUS_INDEX_UNIT),
         name="poisson_input" + sfx,
     )
     inputs.pixel = "i % n_input"
     inputs.copy = "i // n_input"
+    inputs.next_spike = "inf * second"
     copy_of_input = np.arange(n_in_total) // shape.n_input
     inputs.img = _linked(controller, "img", copy_of_input)
     inputs.intensity = _linked(controller, "intensity", copy_of_input)
-    inputs.slot_start = _linked(controller, "slot_start", copy_of_input)
     inputs.run_regularly(
-        "rate = stimulus((copy * n_slots + img) * STIMULUS_INDEX_UNIT, pixel) * intensity",
+        f"""
+        rate = stimulus((copy * n_slots + img) * STIMULUS_INDEX_UNIT, pixel) * intensity
+        t_off = t + t_present
+        next_spike = t + {gap} * dt
+        """,
         dt=slot_dt, when="start", order=3, name="input_rates" + sfx,
     )
 
@@ -476,6 +489,18 @@ def _stop_function(holder: dict):
         compiler_kwds={"headers": ['"network.h"']},
     )
     return func
+
+
+def _geometric_gap(p: str) -> str:
+    """Expression drawing the number of empty steps before a Bernoulli(p) success.
+
+    ``floor(log(U) / log(1 - p))`` with U uniform in (0, 1] is geometric on
+    {0, 1, 2, ...}: it is >= m with probability (1 - p)**m. p is clipped below
+    at 1e-12 so that a zero rate gives no spike instead of a division by zero,
+    and the gap is capped at 1e9 steps (longer than any run; Brian2's numpy
+    ``floor`` returns 32-bit integers).
+    """
+    return f"floor(clip(log(1 - rand()) / log(1 - clip({p}, 1e-12, 1)), 0, 1e9))"
 
 
 def _linked(group: NeuronGroup, name: str, index: np.ndarray):

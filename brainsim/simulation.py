@@ -383,11 +383,17 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     brian2.defaultclock.dt = M.dt
     dc = build_network(shape)
     device.insert_code("main", _SEED_CODE % max(openmp_threads, 1))
+    # Apply the command-line values here, before the run's set-up: by default
+    # Brian2 applies them after the set-up, which has already filled the spike
+    # queues with the build-time delays, so new delays would be ignored.
+    device.apply_run_args()
     dc.net.run(shape.duration * second, namespace={})
     device.build(directory=str(directory), compile=True, run=False, with_output=False)
 
     def var_info(group, name):
-        var = group.variables[name]  # for "delay": the pathway's variable
+        # a synaptic delay belongs to the pathway ("input_to_exc.delay" on the
+        # command line); Synapses.variables does not list it
+        var = group.pre.variables[name] if name == "delay" else group.variables[name]
         return {
             "arg": f"{var.owner.name}.{var.name}",
             "file": device.get_array_filename(var),
@@ -398,7 +404,7 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
             "controller": dc.controller}
     meta = {"shape": asdict(shape), "run_args": {}, "results": {}, "monitors": {}}
     for role, (obj, name) in _RUN_ARGS.items():
-        if name in objs[obj].variables:
+        if name in objs[obj].variables or name == "delay":
             meta["run_args"][role] = var_info(objs[obj], name)
     meta["stimulus_arg"] = f"{dc.stimulus.name}.values"
     # state carried to the next chunk (the controller's is read under "ctrl_*")

@@ -13,7 +13,7 @@ from brainsim.datasets import load_dataset
 from brainsim.encoding import stimulus_rows
 from brainsim.errors import ConfigError, ModelFileError
 from brainsim.presentation import infer_chunks
-from brainsim.simulation import RuntimeSimulator, StandaloneSimulator
+from brainsim.simulation import ChunkInput, RuntimeSimulator, StandaloneSimulator
 
 N_NEURONS = 10  # small network shared by every standalone test (one compile per shape)
 
@@ -231,3 +231,27 @@ def test_runtime_and_standalone_agree_statistically(trained, digits, standalone_
     pref_rt = np.argmax(sum(r.counts for r in results["runtime"]), axis=1)
     pref_sa = np.argmax(sum(r.counts for r in results["standalone"]), axis=1)
     assert np.mean(pref_rt == pref_sa) >= 0.5
+
+
+@pytest.mark.standalone
+@pytest.mark.parametrize("backend", ["runtime", "standalone"])
+def test_input_delays_reach_the_network(trained, digits, standalone_cache, backend):
+    """The per-synapse input delays are part of the simulated model on both back
+    ends: with every delay at 340 ms the input of a presentation arrives only in
+    its last 10 ms, so first presentations draw far fewer excitatory spikes."""
+    shape = trained._inference_sim.shape
+    sim = (RuntimeSimulator(shape) if backend == "runtime"
+           else StandaloneSimulator(shape, directory=standalone_cache))
+    B, S = shape.n_copies, shape.n_slots
+    rows = np.zeros((B * S, shape.n_input))
+    rows[::S] = stimulus_rows(digits.X_test[:B])  # one image per copy, in its first slot
+    chunk = ChunkInput(stimulus=rows, n_rows=np.ones(B), img=np.full(B, -1.0),
+                       count=np.full(B, float(M.min_spikes)),
+                       intensity=np.full(B, M.intensity_start), seed=3)
+    state = trained._get_state()
+    first_counts = {}
+    for delay in (0.0, 0.340):
+        state.delays = np.full_like(state.delays, delay)
+        first_counts[delay] = sim.run(state, chunk).slot_count[:, 0].sum()
+    assert first_counts[0.0] >= 2 * B  # the trained network answers the images
+    assert first_counts[0.340] <= 0.2 * first_counts[0.0]

@@ -167,3 +167,37 @@ def test_skipped_rest_equals_simulated_rest(state, monkeypatch):
     np.testing.assert_allclose(skipped.v_exc, full.v_exc, atol=1e-5)  # volts: 0.01 mV
     np.testing.assert_allclose(skipped.v_inh, full.v_inh, atol=1e-5)
     np.testing.assert_allclose(skipped.theta, full.theta, rtol=1e-9)
+
+
+def test_input_spike_trains_are_poisson_on_the_time_grid(state):
+    """Input neurons fire as Bernoulli trials per time step (p = rate * dt, like
+    Brian2's PoissonGroup): mean count rate * T, binomial variance, no spike while
+    the image is off, and a new rate applies from the next slot."""
+    shape = NetworkShape(n_input=N_INPUT, n_neurons=N_NEURONS, n_slots=2, rule=None,
+                         record_input_spikes=True)
+    X = np.zeros((2, N_INPUT))
+    X[0, :32] = 255          # 63.75 Hz at the starting intensity (pixel / 8 Hz * 2)
+    X[1, :] = 64             # 16 Hz everywhere
+    out = RuntimeSimulator(shape).run(
+        state, ChunkInput(stimulus=stimulus_rows(X), seed=5, **fresh_start(1, 2)))
+    i, t = out.recordings["input_spikes"]
+    slot = np.floor(t / shape.slot_time).astype(int)
+    phase = t - slot * shape.slot_time
+    assert np.all(phase < shape.presentation_time)  # silent during the rest
+    steps = round(shape.presentation_time / float(M.dt / second))
+    for k in range(2):
+        # the image and intensity of slot k (the second slot may be a brighter retry)
+        rates = stimulus_rows(X)[out.slot_img[0, k]] * out.slot_intensity[0, k]
+        cells = np.nonzero(rates)[0]
+        rate = rates[cells[0]]
+        assert np.all(rates[cells] == rate)
+        counts = np.bincount(i[slot == k], minlength=N_INPUT)[cells]
+        p = rate * float(M.dt / second)
+        mean, var = steps * p, steps * p * (1 - p)
+        assert counts.mean() == pytest.approx(mean, abs=4 * np.sqrt(var / len(cells)))
+        assert 0.6 < counts.var(ddof=1) / var < 1.5
+    silent = np.bincount(i[slot == 0], minlength=N_INPUT)[32:]
+    assert silent.sum() == 0  # zero-rate pixels never fire
+    # spike times lie on the time grid
+    np.testing.assert_allclose(t / float(M.dt / second), np.round(t / float(M.dt / second)),
+                               atol=1e-6)
