@@ -266,23 +266,25 @@ class RuntimeSimulator:
             dc.exc.wsum = state.weights.sum(axis=0)
         dc.net.run(shape.duration * second, namespace={})
 
+        # Every array is copied: with the Cython target Brian2 hands out views of its
+        # own memory, which the next run's restore() overwrites.
         mon = dc.monitors["controller"]
-        mon_arrays = {k: np.asarray(getattr(mon, k)).T for k in _CONTROLLER_KEYS}  # (n_rec, B)
-        final = {k: np.asarray(getattr(dc.controller, k)[:]) for k in _CONTROLLER_KEYS}
+        mon_arrays = {k: np.array(getattr(mon, k)).T for k in _CONTROLLER_KEYS}  # (n_rec, B)
+        final = {k: np.array(getattr(dc.controller, k)[:]) for k in _CONTROLLER_KEYS}
         if "tally" in dc.monitors:
-            mon_arrays["n_input_spikes"] = np.asarray(dc.monitors["tally"].n_input_spikes).T
-            final["n_input_spikes"] = np.asarray(dc.inputs.n_spikes[:]).reshape(B, -1).sum(axis=1)
+            mon_arrays["n_input_spikes"] = np.array(dc.monitors["tally"].n_input_spikes).T
+            final["n_input_spikes"] = np.array(dc.inputs.n_spikes[:]).reshape(B, -1).sum(axis=1)
         new_state = NetworkState(
-            weights=np.asarray(dc.input_to_exc.w[:]).reshape(B, shape.n_input, shape.n_neurons)[0],
+            weights=np.array(dc.input_to_exc.w[:]).reshape(B, shape.n_input, shape.n_neurons)[0],
             delays=state.delays,
-            theta=np.asarray(dc.exc.theta[:])[: shape.n_neurons],
-            v_exc=np.asarray(dc.exc.v[:])[: shape.n_neurons],
-            v_inh=np.asarray(dc.inh.v[:])[: shape.n_neurons],
+            theta=np.array(dc.exc.theta[:])[: shape.n_neurons],
+            v_exc=np.array(dc.exc.v[:])[: shape.n_neurons],
+            v_inh=np.array(dc.inh.v[:])[: shape.n_neurons],
         )
         exc_spikes = None
         if "exc_spikes" in dc.monitors:
             m = dc.monitors["exc_spikes"]
-            exc_spikes = (np.asarray(m.i[:]), np.asarray(m.t[:] / second))
+            exc_spikes = (np.array(m.i[:]), np.array(m.t[:] / second))
         recordings = _runtime_recordings(dc) if (shape.record_input_spikes or shape.record_traces) else None
         return _chunk_output(shape, mon_arrays, final, new_state, exc_spikes, recordings)
 
@@ -294,12 +296,12 @@ def _runtime_recordings(dc) -> dict:
     for key in ("input_spikes", "exc_spikes", "inh_spikes"):
         if key in dc.monitors:
             m = dc.monitors[key]
-            rec[key] = (np.asarray(m.i[:]), np.asarray(m.t[:] / second))
+            rec[key] = (np.array(m.i[:]), np.array(m.t[:] / second))
     if "traces" in dc.monitors:
         m = dc.monitors["traces"]
-        rec["t"] = np.asarray(m.t / second)
-        rec["v"] = np.asarray(m.v / volt)
-        rec["theta"] = np.asarray(m.theta / volt)
+        rec["t"] = np.array(m.t / second)
+        rec["v"] = np.array(m.v / volt)
+        rec["theta"] = np.array(m.theta / volt)
     return rec
 
 

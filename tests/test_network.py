@@ -201,3 +201,24 @@ def test_input_spike_trains_are_poisson_on_the_time_grid(state):
     # spike times lie on the time grid
     np.testing.assert_allclose(t / float(M.dt / second), np.round(t / float(M.dt / second)),
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("target", ["numpy", "cython"])
+def test_returned_state_survives_the_next_run(state, target):
+    """The state a runtime run returns is the caller's own copy: continuing from it
+    (the next run restores Brian2's initial state first) must neither change it nor
+    start from zeros. With the Cython target Brian2 hands out views of its memory."""
+    shape = NetworkShape(n_input=N_INPUT, n_neurons=N_NEURONS, n_slots=2, rule="power_law",
+                         presentation_time=0.05, resting_time=0.02)
+    sim = RuntimeSimulator(shape, target=target)
+    X = bright_images(2, np.random.default_rng(4))
+    chunk = ChunkInput(stimulus=stimulus_rows(X) * 3, seed=2, **fresh_start(1, 2))
+    first = sim.run(state, chunk).state
+    kept = first.copy()
+    assert not np.allclose(kept.weights, state.weights)  # it learned something
+    second = sim.run(first, chunk).state  # continue training from it
+    for name in ("weights", "theta", "v_exc", "v_inh"):
+        np.testing.assert_array_equal(getattr(first, name), getattr(kept, name), err_msg=name)
+    # the continuation started from the learned weights, not from zeros
+    assert abs(second.weights.sum() - kept.weights.sum()) < 0.05 * kept.weights.sum()
+    assert np.all(second.theta >= kept.theta - 1e-6)
