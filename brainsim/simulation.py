@@ -383,7 +383,8 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     # 2-core machine thrash; one job per core compiles as fast with bounded memory.
     brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
     brian2.defaultclock.dt = M.dt
-    dc = build_network(shape)
+    # learning off: input spikes through the delay buffer instead of the spike queue
+    dc = build_network(shape, delay_buffer=not shape.learning)
     device.insert_code("main", _SEED_CODE % max(openmp_threads, 1))
     # Apply the command-line values here, before the run's set-up: by default
     # Brian2 applies them after the set-up, which has already filled the spike
@@ -393,9 +394,8 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     device.build(directory=str(directory), compile=True, run=False, with_output=False)
 
     def var_info(group, name):
-        # a synaptic delay belongs to the pathway ("input_to_exc.delay" on the
-        # command line); Synapses.variables does not list it
-        var = group.pre.variables[name] if name == "delay" else group.variables[name]
+        # a synaptic delay belongs to the pathway (or to the delay buffer's synapses)
+        var = dc.delay_variable if name == "delay" else group.variables[name]
         return {
             "arg": f"{var.owner.name}.{var.name}",
             "file": device.get_array_filename(var),
