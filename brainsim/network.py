@@ -137,7 +137,7 @@ class DiehlCookNetwork:
     @property
     def delay_variable(self):
         """The Brian2 variable holding the input synapses' delays."""
-        if "input_delay" in self.input_to_exc.variables:  # delivered by the delay buffer
+        if "input_delay" in self.input_to_exc.variables:  # delivered by the delay line
             return self.input_to_exc.variables["input_delay"]
         return self.input_to_exc.pre.variables["delay"]  # the spike queue's pathway
 
@@ -154,10 +154,12 @@ def excitatory_equations(learning: bool) -> str:
     copy : integer (constant)""" + wsum
 
 
+# [DC15] eq. 1 with its inhibitory term dropped: no synapse targets the
+# inhibitory neurons' inhibitory conductance (the authors' code connects only
+# excitatory -> inhibitory and inhibitory -> excitatory), so it is always zero.
 INHIBITORY_EQUATIONS = """
-dv/dt = ((v_rest_i - v) + ge * (E_exc_i - v) + gi * (E_inh_i - v)) / tau_i : volt (unless refractory)
+dv/dt = ((v_rest_i - v) + ge * (E_exc_i - v)) / tau_i : volt (unless refractory)
 dge/dt = -ge / tau_ge : 1
-dgi/dt = -gi / tau_gi : 1
 copy : integer (constant)
 """
 
@@ -217,7 +219,7 @@ def _namespace(shape: NetworkShape, rule: LearningRule | None) -> dict:
 
 
 def build_network(shape: NetworkShape, *, name_suffix: str = "",
-                  delay_buffer: bool = False) -> DiehlCookNetwork:
+                  delay_line: bool = False) -> DiehlCookNetwork:
     """Create the Brian2 objects for `shape` on the currently active device.
 
     Parameters
@@ -227,11 +229,12 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
     name_suffix : str
         Appended to every object name (runtime mode builds several networks in
         one process; standalone builds use fixed names).
-    delay_buffer : bool
-        C++ standalone only, learning off: deliver the delayed input spikes
-        through a ring buffer of future conductance increments per excitatory
-        neuron (:func:`_add_delay_buffer`) instead of Brian2's spike queue.
-        The same model, with about a quarter of the cost per synaptic event.
+    delay_line : bool
+        C++ standalone only: deliver the delayed input spikes from a record of
+        the last steps' input spikes (:func:`_add_delay_line`) instead of
+        Brian2's spike queue: the same model and arithmetic, with much less
+        work per synaptic event. Needs a frozen network or a rule without
+        presynaptic updates (power_law, exponential).
 
     Returns
     -------
@@ -268,7 +271,10 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
     # neuron fires (and whenever its rate changes, which the memorylessness of the
     # process allows) gives the same spike trains in distribution, with one random
     # number per spike instead of one per neuron and time step.
+    # next_spike: half a step before the time step of the neuron's next spike;
+    # a spike drawn after the end of the presentation is moved out of reach
     gap = _geometric_gap("rate * dt")  # empty steps before the next spike
+    cut = "next_spike += int(next_spike + 0.5 * dt > t_off) * never"
     inputs = NeuronGroup(
         n_in_total,
         """
@@ -277,13 +283,13 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         img : 1 (linked)
         intensity : 1 (linked)
         rate : Hz              # rate during this slot's presentation
-        next_spike : second    # time of this neuron's next spike
+        next_spike : second    # half a step before this neuron's next spike
         t_off : second         # end of this slot's presentation
         """ + (rule.neuron_equations("pre") if rule is not None else "n_spikes : 1"),
-        threshold="t > next_spike - 0.5 * dt and t < t_off",
-        reset=f"next_spike = t + (1 + {gap}) * dt\n"
+        threshold="t > next_spike",
+        reset=f"next_spike = t + ({gap} + 0.5) * dt\n{cut}\n"
         + (rule.neuron_reset("pre") if rule is not None else "n_spikes += 1"),
-        namespace=dict(ns, STIMULUS_INDEX_UNIT=STIMULUS_INDEX_UNIT),
+        namespace=dict(ns, STIMULUS_INDEX_UNIT=STIMULUS_INDEX_UNIT, never=1e9 * second),
         name="poisson_input" + sfx,
     )
     inputs.pixel = "i % n_input"
@@ -296,7 +302,8 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         f"""
         rate = stimulus((copy * n_slots + img) * STIMULUS_INDEX_UNIT, pixel) * intensity
         t_off = t + t_present
-        next_spike = t + {gap} * dt
+        next_spike = t + ({gap} - 0.5) * dt
+        {cut}
         """,
         dt=slot_dt, when="start", order=3, name="input_rates" + sfx,
     )
@@ -333,15 +340,18 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
     inh.copy = "i // n_neurons"
     inh.v = M.v_rest_i + M.v_init_offset
 
-    if rule is not None:
+    if delay_line and rule is not None and rule.on_pre:
+        raise ValueError(f"the {rule.name} rule acts on presynaptic spikes: no delay line")
+    if delay_line:  # the input spikes go through the delay line; STDP on postsynaptic spikes
+        input_to_exc = Synapses(
+            inputs, exc, model="w : 1\ninput_delay : second",
+            on_post=rule.on_post if rule is not None else None, namespace=ns,
+            name="input_to_exc" + sfx,
+        )
+    elif rule is not None:
         input_to_exc = Synapses(
             inputs, exc, model="w : 1", on_pre="ge_post += w * input_gain\n" + rule.on_pre,
             on_post=rule.on_post, namespace=ns, name="input_to_exc" + sfx,
-        )
-    elif delay_buffer:  # weights and delays only; the spikes go through the buffer
-        input_to_exc = Synapses(
-            inputs, exc, model="w : 1\ninput_delay : second", namespace=ns,
-            name="input_to_exc" + sfx,
         )
     else:
         input_to_exc = Synapses(
@@ -353,7 +363,7 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
     else:
         input_to_exc.connect(condition="copy_pre == copy_post")
     # per-synapse delays; the real values are set before each run
-    if delay_buffer:
+    if delay_line:
         input_to_exc.input_delay = "0 * ms"
     else:
         input_to_exc.delay = "0 * ms"
@@ -424,10 +434,8 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
 
     if shape.skipped_rest > 0:
         _add_skipped_rest(shape, inputs, exc, inh, rule, slot_dt, sfx)
-    if delay_buffer:
-        if shape.learning:
-            raise ValueError("the delay buffer is for frozen networks (STDP needs each synapse's event)")
-        objects.append(_add_delay_buffer(inputs, exc, input_to_exc, ns, sfx))
+    if delay_line:
+        objects.append(_add_delay_line(inputs, exc, input_to_exc, ns, sfx))
 
     monitors = {
         # State of each controller just before its slot decision: the previous
@@ -474,7 +482,7 @@ def _add_skipped_rest(shape: NetworkShape, inputs, exc, inh, rule, slot_dt, sfx:
         code_e += "".join(f"\n{tr.name} = {tr.name} * decay_{tr.name}" for tr in rule.post_traces)
     exc.run_regularly(code_e, dt=slot_dt, when="start", order=-2, name="rest_decay_exc" + sfx)
     inh.run_regularly(
-        "v = v_rest_i + (v - v_rest_i) * decay_v_i\nge = ge * decay_ge\ngi = gi * decay_gi",
+        "v = v_rest_i + (v - v_rest_i) * decay_v_i\nge = ge * decay_ge",
         dt=slot_dt, when="start", order=-2, name="rest_decay_inh" + sfx,
     )
     if rule is not None and rule.pre_traces:
@@ -483,82 +491,85 @@ def _add_skipped_rest(shape: NetworkShape, inputs, exc, inh, rule, slot_dt, sfx:
                              name="rest_decay_traces" + sfx)
 
 
-_DELAY_BUFFER_CPP = r"""
-// Input -> excitatory transmission with per-synapse delays, for a frozen network.
-// ring[(step + d) mod n_rows][j] accumulates the weights of the input spikes that
-// reach excitatory neuron j in d steps; each step the current row is added to ge
-// and cleared. Equivalent to Brian2's spike queue with "ge_post += w * input_gain"
-// at the delayed step, at a fraction of the cost per synaptic event.
-static std::vector<double> _brainsim_ring;
-static std::vector<int64_t> _brainsim_first;   // CSR: first synapse of each input
-static std::vector<int64_t> _brainsim_offset;  // per synapse, by input: d * n_exc + j
-static std::vector<double> _brainsim_w;        // per synapse, by input: weight (fixed)
-static int64_t _brainsim_rows = 0;
+_DELAY_LINE_CPP = r"""
+// Input -> excitatory transmission with per-synapse delays, for networks whose
+// presynaptic spikes do nothing but raise ge (learning off, or a rule acting on
+// postsynaptic spikes). The input spikes of the last n_rows steps are kept; at each
+// step, the synapses of delay d of the inputs that fired d steps ago add their
+// current weight to ge: Brian2's "ge_post += w * input_gain" at the delayed step,
+// without its spike queue's per-synapse bookkeeping. Synapses are sorted by input
+// and delay, so each (input, delay) pair is one contiguous range.
+static std::vector<int64_t> _brainsim_first;   // range of each (input, delay) pair
+static std::vector<int32_t> _brainsim_syn;     // sorted: Brian2's synapse index
+static std::vector<int32_t> _brainsim_post;    // sorted: target neuron
+static std::vector<std::vector<int32_t> > _brainsim_history;  // spikes of recent steps
+static int64_t _brainsim_rows = 0;             // longest delay in steps + 1
 
-static void _brainsim_prepare_ring(double dt)
+static void _brainsim_prepare(double dt)
 {
     using namespace brian;
     const int64_t n_syn = %(pre)s.size();
-    std::vector<int64_t> count(%(n_in)d + 1, 0);
+    std::vector<int32_t> steps(n_syn);
     int64_t max_steps = 0;
-    std::vector<int64_t> steps(n_syn);
     for (int64_t s = 0; s < n_syn; s++) {
-        count[%(pre)s[s] + 1]++;
-        steps[s] = (int64_t)(%(delay)s[s] / dt + 0.5);  // Brian2's rounding
+        steps[s] = (int32_t)(%(delay)s[s] / dt + 0.5);  // Brian2's rounding
         if (steps[s] > max_steps) max_steps = steps[s];
     }
-    _brainsim_first.assign(count.begin(), count.end());
-    for (int i = 0; i < %(n_in)d; i++) _brainsim_first[i + 1] += _brainsim_first[i];
-    // synapses grouped by input neuron (a counting sort; connect() already
-    // creates them in that order)
-    _brainsim_offset.assign(n_syn, 0);
-    _brainsim_w.assign(n_syn, 0.0);
+    const int64_t rows = max_steps + 1;
+    // counting sort by (input, delay)
+    _brainsim_first.assign(%(n_in)d * rows + 1, 0);
+    for (int64_t s = 0; s < n_syn; s++)
+        _brainsim_first[(int64_t)%(pre)s[s] * rows + steps[s] + 1]++;
+    for (int64_t k = 0; k < %(n_in)d * rows; k++)
+        _brainsim_first[k + 1] += _brainsim_first[k];
     std::vector<int64_t> fill(_brainsim_first.begin(), _brainsim_first.end() - 1);
+    _brainsim_syn.assign(n_syn, 0);
+    _brainsim_post.assign(n_syn, 0);
     for (int64_t s = 0; s < n_syn; s++) {
-        const int64_t k = fill[%(pre)s[s]]++;
-        _brainsim_w[k] = %(w)s[s];
-        _brainsim_offset[k] = steps[s] * %(n_exc)d + %(post)s[s];
+        const int64_t k = fill[(int64_t)%(pre)s[s] * rows + steps[s]]++;
+        _brainsim_syn[k] = (int32_t)s;
+        _brainsim_post[k] = %(post)s[s];
     }
-    _brainsim_rows = max_steps + 1;
-    _brainsim_ring.assign(_brainsim_rows * %(n_exc)d, 0.0);
+    _brainsim_history.assign(rows, std::vector<int32_t>());
+    _brainsim_rows = rows;
 }
 
 double brainsim_route_input(int64_t step, double dt)
 {
     using namespace brian;
-    if (_brainsim_rows == 0) _brainsim_prepare_ring(dt);
-    const int64_t size = _brainsim_rows * %(n_exc)d;
-    const int64_t base = (step %% _brainsim_rows) * %(n_exc)d;
-    double* __restrict ring = &_brainsim_ring[0];
-    const double* __restrict w = &_brainsim_w[0];
+    if (_brainsim_rows == 0) _brainsim_prepare(dt);
+    const int64_t rows = _brainsim_rows;
+    // remember this step's input spikes
     const int32_t* spikes = %(spikespace)s;
     const int32_t n_spikes = spikes[%(n_in)d];
-    for (int32_t k = 0; k < n_spikes; k++) {
-        const int32_t i = spikes[k];
-        for (int64_t s = _brainsim_first[i]; s < _brainsim_first[i + 1]; s++) {
-            int64_t at = base + _brainsim_offset[s];
-            if (at >= size) at -= size;
-            ring[at] += w[s];
-        }
-    }
+    std::vector<int32_t>& now = _brainsim_history[step %% rows];
+    now.assign(spikes, spikes + n_spikes);
+    // deliver the spikes that arrive now, with the weights as they are now
+    const double* __restrict w = &%(w)s[0];
     double* __restrict ge = %(ge)s;
-    double* __restrict now = ring + base;
-    for (int j = 0; j < %(n_exc)d; j++) {
-        ge[j] += now[j] * %(gain)r;
-        now[j] = 0.0;
+    const int64_t* __restrict first = &_brainsim_first[0];
+    const int32_t* __restrict syn = &_brainsim_syn[0];
+    const int32_t* __restrict post = &_brainsim_post[0];
+    for (int64_t d = 0; d < rows && d <= step; d++) {
+        const std::vector<int32_t>& fired = _brainsim_history[(step - d) %% rows];
+        for (size_t k = 0; k < fired.size(); k++) {
+            const int64_t pair = (int64_t)fired[k] * rows + d;
+            for (int64_t s = first[pair]; s < first[pair + 1]; s++)
+                ge[post[s]] += w[syn[s]] * %(gain)r;
+        }
     }
     return 0.0;
 }
 """
 
 
-def _add_delay_buffer(inputs, exc, input_to_exc, ns: dict, sfx: str):
-    """Deliver input spikes to the excitatory layer through a ring buffer.
+def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str):
+    """Deliver the delayed input spikes to the excitatory layer without a spike queue.
 
     One call per time step (``when="synapses"``, like Brian2's synaptic
-    propagation) of a C++ function that reads the input layer's spikes of this
-    step from Brian2's spike space, adds each synapse's weight to the row of the
-    step at which it arrives, and adds the row due now to ``ge``.
+    propagation) of a C++ function that keeps the input layer's spikes of the
+    last steps (from Brian2's spike space) and adds, for each input that fired d
+    steps ago, the current weights of its synapses of delay d to ``ge``.
     """
     from brian2 import Function, defaultclock, get_device
 
@@ -568,7 +579,7 @@ def _add_delay_buffer(inputs, exc, input_to_exc, ns: dict, sfx: str):
         return device.get_array_name(var, access_data=False)
 
     syn = input_to_exc.variables
-    code = _DELAY_BUFFER_CPP % dict(
+    code = _DELAY_LINE_CPP % dict(
         pre=name(syn["_synaptic_pre"]), post=name(syn["_synaptic_post"]),
         delay=name(syn["input_delay"]), w=name(syn["w"]),
         spikespace=name(inputs.variables["_spikespace"]), ge=name(exc.variables["ge"]),

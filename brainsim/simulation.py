@@ -226,8 +226,6 @@ class RuntimeSimulator:
         Brian2 code-generation target (numpy needs no compiler).
     """
 
-    _instances = 0
-
     def __init__(self, shape: NetworkShape, target: str = "numpy"):
         import brian2
 
@@ -237,9 +235,12 @@ class RuntimeSimulator:
             brian2.set_device("runtime")
         brian2.prefs.codegen.target = target
         brian2.defaultclock.dt = M.dt
-        RuntimeSimulator._instances += 1
         self.shape = shape
-        self.network = build_network(shape, name_suffix=f"_rt{RuntimeSimulator._instances}")
+        # The same object names for every instance: each simulator has its own
+        # Network, and the Cython target reuses code compiled for an earlier
+        # simulator of the same shape only if the generated code (names
+        # included) is identical.
+        self.network = build_network(shape, name_suffix="_rt")
         self.network.net.store("initial")
 
     def run(self, state: NetworkState, chunk: ChunkInput) -> ChunkOutput:
@@ -376,6 +377,7 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     from brian2 import device, second
 
     from brainsim.network import build_network
+    from brainsim.plasticity import get_rule
 
     brian2.set_device("cpp_standalone", build_on_run=False, directory=str(directory))
     brian2.prefs.devices.cpp_standalone.openmp_threads = openmp_threads
@@ -383,8 +385,9 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     # 2-core machine thrash; one job per core compiles as fast with bounded memory.
     brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
     brian2.defaultclock.dt = M.dt
-    # learning off: input spikes through the delay buffer instead of the spike queue
-    dc = build_network(shape, delay_buffer=not shape.learning)
+    # input spikes through the delay line instead of the spike queue, unless the
+    # rule needs each synapse's presynaptic event
+    dc = build_network(shape, delay_line=not (shape.learning and get_rule(shape.rule).on_pre))
     device.insert_code("main", _SEED_CODE % max(openmp_threads, 1))
     # Apply the command-line values here, before the run's set-up: by default
     # Brian2 applies them after the set-up, which has already filled the spike
@@ -394,7 +397,7 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     device.build(directory=str(directory), compile=True, run=False, with_output=False)
 
     def var_info(group, name):
-        # a synaptic delay belongs to the pathway (or to the delay buffer's synapses)
+        # a synaptic delay belongs to the pathway (or to the delay line's synapses)
         var = dc.delay_variable if name == "delay" else group.variables[name]
         return {
             "arg": f"{var.owner.name}.{var.name}",
