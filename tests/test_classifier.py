@@ -256,3 +256,30 @@ def test_input_delays_reach_the_network(trained, digits, standalone_cache, backe
         first_counts[delay] = sim.run(state, chunk).slot_count[:, 0].sum()
     assert first_counts[0.0] >= 2 * B  # the trained network answers the images
     assert first_counts[0.340] <= 0.2 * first_counts[0.0]
+
+
+@pytest.mark.standalone
+@pytest.mark.slow
+def test_openmp_build_gives_the_same_statistics(trained, digits, standalone_cache):
+    """openmp_threads=2 builds a separate binary; its threads draw from their own
+    random generators, so the spikes differ, but not their statistics."""
+    shape = trained._inference_sim.shape
+    B, S = shape.n_copies, shape.n_slots
+    rows = np.zeros((B * S, shape.n_input))
+    n = 3
+    for b in range(B):
+        rows[b * S: b * S + n] = stimulus_rows(digits.X_test[b * n: (b + 1) * n])
+    chunk = ChunkInput(stimulus=rows, n_rows=np.full(B, float(n)), img=np.full(B, -1.0),
+                       count=np.full(B, float(M.min_spikes)),
+                       intensity=np.full(B, M.intensity_start), seed=5)
+    state = trained._get_state()
+    single = StandaloneSimulator(shape, directory=standalone_cache)
+    threaded = StandaloneSimulator(shape, openmp_threads=2, directory=standalone_cache)
+    assert threaded.key != single.key
+    a, b = single.run(state, chunk), threaded.run(state, chunk)
+    np.testing.assert_array_equal(a.slot_img[:, 0], b.slot_img[:, 0])
+    assert b.slot_input_spikes.sum() == pytest.approx(a.slot_input_spikes.sum(), rel=0.1)
+    assert b.exc_counts.sum() == pytest.approx(a.exc_counts.sum(), rel=0.3)
+    # the same neuron answers most copies' first image
+    agree = np.argmax(a.exc_counts[:, 0], axis=1) == np.argmax(b.exc_counts[:, 0], axis=1)
+    assert agree.mean() >= 0.5
