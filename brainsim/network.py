@@ -435,7 +435,8 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
     if shape.skipped_rest > 0:
         _add_skipped_rest(shape, inputs, exc, inh, rule, slot_dt, sfx)
     if delay_line:
-        objects.append(_add_delay_line(inputs, exc, input_to_exc, ns, sfx))
+        objects.append(_add_delay_line(inputs, exc, input_to_exc, ns, sfx,
+                                       frozen=not shape.learning))
 
     monitors = {
         # State of each controller just before its slot decision: the previous
@@ -563,13 +564,84 @@ double brainsim_route_input(int64_t step, double dt)
 """
 
 
-def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str):
+_DELAY_RING_CPP = r"""
+// Input -> excitatory transmission with per-synapse delays for a frozen network
+// (the weights do not change during the run). ring[(step + d) mod n_rows][j]
+// accumulates the weights of the input spikes that reach excitatory neuron j d steps
+// later; each step the row due now is added to ge (times input_gain) and cleared.
+// Brian2's "ge_post += w * input_gain" at the delayed step, summed in another order.
+static std::vector<double> _brainsim_ring;
+static std::vector<int64_t> _brainsim_first;   // range of each input's synapses
+static std::vector<int64_t> _brainsim_offset;  // sorted by input: d * n_exc + j
+static std::vector<double> _brainsim_w;        // sorted by input: weight
+static int64_t _brainsim_rows = 0;             // longest delay in steps + 1
+
+static void _brainsim_prepare(double dt)
+{
+    using namespace brian;
+    const int64_t n_syn = %(pre)s.size();
+    std::vector<int64_t> steps(n_syn);
+    int64_t max_steps = 0;
+    _brainsim_first.assign(%(n_in)d + 1, 0);
+    for (int64_t s = 0; s < n_syn; s++) {
+        steps[s] = (int64_t)(%(delay)s[s] / dt + 0.5);  // Brian2's rounding
+        if (steps[s] > max_steps) max_steps = steps[s];
+        _brainsim_first[%(pre)s[s] + 1]++;
+    }
+    for (int64_t i = 0; i < %(n_in)d; i++) _brainsim_first[i + 1] += _brainsim_first[i];
+    std::vector<int64_t> fill(_brainsim_first.begin(), _brainsim_first.end() - 1);
+    _brainsim_offset.assign(n_syn, 0);
+    _brainsim_w.assign(n_syn, 0.0);
+    for (int64_t s = 0; s < n_syn; s++) {
+        const int64_t k = fill[%(pre)s[s]]++;
+        _brainsim_offset[k] = steps[s] * %(n_exc)d + %(post)s[s];
+        _brainsim_w[k] = %(w)s[s];
+    }
+    _brainsim_rows = max_steps + 1;
+    _brainsim_ring.assign(_brainsim_rows * %(n_exc)d, 0.0);
+}
+
+double brainsim_route_input(int64_t step, double dt)
+{
+    using namespace brian;
+    if (_brainsim_rows == 0) _brainsim_prepare(dt);
+    const int64_t size = _brainsim_rows * %(n_exc)d;
+    const int64_t base = (step %% _brainsim_rows) * %(n_exc)d;
+    double* __restrict ring = &_brainsim_ring[0];
+    const double* __restrict w = &_brainsim_w[0];
+    const int64_t* __restrict offset = &_brainsim_offset[0];
+    const int32_t* spikes = %(spikespace)s;
+    const int32_t n_spikes = spikes[%(n_in)d];
+    for (int32_t k = 0; k < n_spikes; k++) {
+        const int32_t i = spikes[k];
+        for (int64_t s = _brainsim_first[i]; s < _brainsim_first[i + 1]; s++) {
+            int64_t at = base + offset[s];
+            if (at >= size) at -= size;
+            ring[at] += w[s];
+        }
+    }
+    double* __restrict ge = %(ge)s;
+    double* __restrict due = ring + base;
+    for (int64_t j = 0; j < %(n_exc)d; j++) {
+        ge[j] += due[j] * %(gain)r;
+        due[j] = 0.0;
+    }
+    return 0.0;
+}
+"""
+
+
+def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str, *, frozen: bool):
     """Deliver the delayed input spikes to the excitatory layer without a spike queue.
 
     One call per time step (``when="synapses"``, like Brian2's synaptic
-    propagation) of a C++ function that keeps the input layer's spikes of the
-    last steps (from Brian2's spike space) and adds, for each input that fired d
-    steps ago, the current weights of its synapses of delay d to ``ge``.
+    propagation) of a C++ function that reads the input layer's spikes of this
+    step from Brian2's spike space. While learning it keeps the spikes of the
+    last steps and adds, for each input that fired d steps ago, the current
+    weights of its synapses of delay d to ``ge`` (the weight at arrival, as in
+    Brian2). A `frozen` network's weights do not change, so each spike's weights
+    are added at once to a ring of future conductance increments, which is
+    cheaper (one pass over each spiking input's synapses).
     """
     from brian2 import Function, defaultclock, get_device
 
@@ -579,7 +651,7 @@ def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str):
         return device.get_array_name(var, access_data=False)
 
     syn = input_to_exc.variables
-    code = _DELAY_LINE_CPP % dict(
+    code = (_DELAY_RING_CPP if frozen else _DELAY_LINE_CPP) % dict(
         pre=name(syn["_synaptic_pre"]), post=name(syn["_synaptic_post"]),
         delay=name(syn["input_delay"]), w=name(syn["w"]),
         spikespace=name(inputs.variables["_spikespace"]), ge=name(exc.variables["ge"]),
