@@ -492,6 +492,23 @@ def _add_skipped_rest(shape: NetworkShape, inputs, exc, inh, rule, slot_dt, sfx:
                              name="rest_decay_traces" + sfx)
 
 
+_DELAY_STEPS_CPP = r"""
+// Each input synapse's delay in time steps, rounded as Brian2 rounds it; returns
+// the longest.
+static int64_t _brainsim_delay_steps(double dt, std::vector<int64_t>& steps)
+{
+    using namespace brian;
+    const int64_t n_syn = %(pre)s.size();
+    steps.assign(n_syn, 0);
+    int64_t max_steps = 0;
+    for (int64_t s = 0; s < n_syn; s++) {
+        steps[s] = (int64_t)(%(delay)s[s] / dt + 0.5);
+        if (steps[s] > max_steps) max_steps = steps[s];
+    }
+    return max_steps;
+}
+"""
+
 _DELAY_LINE_CPP = r"""
 // Input -> excitatory transmission with per-synapse delays, for networks whose
 // presynaptic spikes do nothing but raise ge (learning off, or a rule acting on
@@ -510,13 +527,8 @@ static void _brainsim_prepare(double dt)
 {
     using namespace brian;
     const int64_t n_syn = %(pre)s.size();
-    std::vector<int32_t> steps(n_syn);
-    int64_t max_steps = 0;
-    for (int64_t s = 0; s < n_syn; s++) {
-        steps[s] = (int32_t)(%(delay)s[s] / dt + 0.5);  // Brian2's rounding
-        if (steps[s] > max_steps) max_steps = steps[s];
-    }
-    const int64_t rows = max_steps + 1;
+    std::vector<int64_t> steps;
+    const int64_t rows = _brainsim_delay_steps(dt, steps) + 1;
     // counting sort by (input, delay)
     _brainsim_first.assign(%(n_in)d * rows + 1, 0);
     for (int64_t s = 0; s < n_syn; s++)
@@ -580,14 +592,11 @@ static void _brainsim_prepare(double dt)
 {
     using namespace brian;
     const int64_t n_syn = %(pre)s.size();
-    std::vector<int64_t> steps(n_syn);
-    int64_t max_steps = 0;
+    std::vector<int64_t> steps;
+    const int64_t max_steps = _brainsim_delay_steps(dt, steps);
     _brainsim_first.assign(%(n_in)d + 1, 0);
-    for (int64_t s = 0; s < n_syn; s++) {
-        steps[s] = (int64_t)(%(delay)s[s] / dt + 0.5);  // Brian2's rounding
-        if (steps[s] > max_steps) max_steps = steps[s];
+    for (int64_t s = 0; s < n_syn; s++)
         _brainsim_first[%(pre)s[s] + 1]++;
-    }
     for (int64_t i = 0; i < %(n_in)d; i++) _brainsim_first[i + 1] += _brainsim_first[i];
     std::vector<int64_t> fill(_brainsim_first.begin(), _brainsim_first.end() - 1);
     _brainsim_offset.assign(n_syn, 0);
@@ -651,7 +660,7 @@ def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str, *, frozen: bo
         return device.get_array_name(var, access_data=False)
 
     syn = input_to_exc.variables
-    code = (_DELAY_RING_CPP if frozen else _DELAY_LINE_CPP) % dict(
+    code = (_DELAY_STEPS_CPP + (_DELAY_RING_CPP if frozen else _DELAY_LINE_CPP)) % dict(
         pre=name(syn["_synaptic_pre"]), post=name(syn["_synaptic_post"]),
         delay=name(syn["input_delay"]), w=name(syn["w"]),
         spikespace=name(inputs.variables["_spikespace"]), ge=name(exc.variables["ge"]),
