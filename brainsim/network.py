@@ -230,11 +230,12 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         Appended to every object name (runtime mode builds several networks in
         one process; standalone builds use fixed names).
     delay_line : bool
-        C++ standalone only: deliver the delayed input spikes from a record of
-        the last steps' input spikes (:func:`_add_delay_line`) instead of
-        Brian2's spike queue: the same model and arithmetic, with much less
-        work per synaptic event. Needs a frozen network or a rule without
-        presynaptic updates (power_law, exponential).
+        C++ standalone only: where the presynaptic spikes do nothing but raise
+        ge (a frozen network, or the power_law and exponential rules), deliver
+        them from a record of the last steps' input spikes
+        (:func:`_add_delay_line`) instead of Brian2's spike queue: the same
+        model and arithmetic, with much less work per synaptic event. Rules
+        with presynaptic updates keep the spike queue.
 
     Returns
     -------
@@ -340,8 +341,8 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
     inh.copy = "i // n_neurons"
     inh.v = M.v_rest_i + M.v_init_offset
 
-    if delay_line and rule is not None and rule.on_pre:
-        raise ValueError(f"the {rule.name} rule acts on presynaptic spikes: no delay line")
+    # a rule acting on presynaptic spikes needs each synapse's event: spike queue
+    delay_line = delay_line and not (rule is not None and rule.on_pre)
     if delay_line:  # the input spikes go through the delay line; STDP on postsynaptic spikes
         input_to_exc = Synapses(
             inputs, exc, model="w : 1\ninput_delay : second",

@@ -377,7 +377,6 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     from brian2 import device, second
 
     from brainsim.network import build_network
-    from brainsim.plasticity import get_rule
 
     brian2.set_device("cpp_standalone", build_on_run=False, directory=str(directory))
     brian2.prefs.devices.cpp_standalone.openmp_threads = openmp_threads
@@ -385,9 +384,7 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     # 2-core machine thrash; one job per core compiles as fast with bounded memory.
     brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
     brian2.defaultclock.dt = M.dt
-    # input spikes through the delay line instead of the spike queue, unless the
-    # rule needs each synapse's presynaptic event
-    dc = build_network(shape, delay_line=not (shape.learning and get_rule(shape.rule).on_pre))
+    dc = build_network(shape, delay_line=True)  # input spikes without the spike queue
     device.insert_code("main", _SEED_CODE % max(openmp_threads, 1))
     # Apply the command-line values here, before the run's set-up: by default
     # Brian2 applies them after the set-up, which has already filled the spike

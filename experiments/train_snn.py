@@ -115,10 +115,7 @@ def main(argv: list[str] | None = None) -> int:
     t_start = time.perf_counter()
     # the assignment may use more training images than the learning (the paper:
     # 40,000 to learn, a pass over all 60,000 to label the neurons)
-    n_load = None if args.n_train is None or args.n_assign is None else max(args.n_train,
-                                                                            args.n_assign)
-    if args.n_train is not None and args.n_assign is None:
-        n_load = args.n_train
+    n_load = None if args.n_train is None else max(args.n_train, args.n_assign or 0)
     data = load_dataset_from_args(args, n_train=n_load, n_test=args.n_test)
     n_train = len(data.y_train) if args.n_train is None else args.n_train
     n_assign = n_train if args.n_assign is None else min(args.n_assign, len(data.y_train))
