@@ -576,6 +576,8 @@ class DiehlCookSNN:
             format, or its arrays do not fit together.
         """
         path = Path(path)
+        if not path.exists() and path.suffix != ".npz" and path.with_suffix(".npz").exists():
+            path = path.with_suffix(".npz")  # the name given to save()
         if not path.exists():
             raise ModelFileError(f"no saved network at {path}")
         try:

@@ -117,6 +117,9 @@ def test_save_load_round_trip(trained, tmp_path, digits):
     assert loaded.get_params() == trained.get_params()
     assert loaded.image_shape_ == (8, 8)
     assert "brian2" in loaded.saved_versions_
+    # save() adds the .npz suffix; load() accepts the name without it as well
+    assert trained.save(tmp_path / "bare") == tmp_path / "bare.npz"
+    np.testing.assert_array_equal(DiehlCookSNN.load(tmp_path / "bare").weights_, trained.weights_)
     # the loaded network answers like the original one (same seed, same binary)
     np.testing.assert_array_equal(loaded.transform(digits.X_test[:16]),
                                   trained.transform(digits.X_test[:16]))
