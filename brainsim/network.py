@@ -320,7 +320,7 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         threshold="v > v_thresh_e + theta - theta_offset",
         reset=reset_e,
         refractory=M.refrac_e,
-        method="exponential_euler",
+        method=exponential_euler_when_not_refractory,
         namespace=ns,
         name="excitatory" + sfx,
     )
@@ -334,7 +334,7 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         threshold="v > v_thresh_i",
         reset="v = v_reset_i",
         refractory=M.refrac_i,
-        method="exponential_euler",
+        method=exponential_euler_when_not_refractory,
         namespace=ns,
         name="inhibitory" + sfx,
     )
@@ -468,6 +468,41 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         shape=shape, net=net, stimulus=stimulus, inputs=inputs, exc=exc, inh=inh,
         controller=controller, input_to_exc=input_to_exc, monitors=monitors,
     )
+
+
+_REFRACTORY_FACTOR = "int(not_refractory)*("
+
+
+def exponential_euler_when_not_refractory(equations, variables=None, method_options=None):
+    """Brian2's exponential Euler, holding refractory neurons by a conditional write.
+
+    For an equation flagged ``(unless refractory)``, Brian2 multiplies the
+    right-hand side by ``int(not_refractory)`` and its code optimiser then
+    splits the update into an ``if``/``else`` per neuron, with the ``exp`` in
+    one branch; such a loop cannot be vectorised. Without the factor, every
+    neuron's update is computed the same way and Brian2's conditional write
+    (``v`` is written only where ``not_refractory``, set up by the same flag)
+    keeps refractory neurons where they are: the same values, from a loop the
+    compiler can vectorise, ``exp`` included (see
+    :data:`brainsim.simulation.VECTOR_MATH_ARGS`).
+
+    Parameters and return value are those of a Brian2 state-update method
+    (``method=`` of a NeuronGroup): the equations, their variables, options;
+    returns abstract code.
+    """
+    from brian2 import Equations, Expression, exponential_euler
+    from brian2.equations.equations import DIFFERENTIAL_EQUATION, SingleEquation
+
+    stripped = []
+    for eq in equations.values():
+        code = eq.expr.code if eq.expr is not None else ""
+        if eq.type == DIFFERENTIAL_EQUATION and code.startswith(_REFRACTORY_FACTOR):
+            assert code.endswith(")"), code
+            eq = SingleEquation(eq.type, eq.varname, eq.dim, var_type=eq.var_type,
+                                expr=Expression(code[len(_REFRACTORY_FACTOR):-1]),
+                                flags=eq.flags)
+        stripped.append(eq)
+    return exponential_euler(Equations(stripped), variables, method_options)
 
 
 def _add_skipped_rest(shape: NetworkShape, inputs, exc, inh, rule, slot_dt, sfx: str):

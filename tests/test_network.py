@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from brian2 import second
+from brian2 import second, volt
 
 from brainsim import model as M
 from brainsim.encoding import stimulus_rows
@@ -167,6 +167,37 @@ def test_skipped_rest_equals_simulated_rest(state, monkeypatch):
     np.testing.assert_allclose(skipped.v_exc, full.v_exc, atol=1e-5)  # volts: 0.01 mV
     np.testing.assert_allclose(skipped.v_inh, full.v_inh, atol=1e-5)
     np.testing.assert_allclose(skipped.theta, full.theta, rtol=1e-9)
+
+
+@pytest.mark.parametrize("rule", [None, "power_law"])
+def test_membrane_update_is_brian2s_exponential_euler(state, monkeypatch, rule):
+    """The vectorisable membrane update gives what Brian2's own exponential Euler
+    with "(unless refractory)" gives: the same spikes and voltage traces, and an
+    excitatory neuron stays at its reset potential for the refractory period."""
+    from brainsim import network
+
+    X = bright_images(2, np.random.default_rng(3))
+    shape = NetworkShape(n_input=N_INPUT, n_neurons=N_NEURONS, n_slots=2, rule=rule,
+                         presentation_time=0.1, resting_time=0.05,
+                         record_input_spikes=True, record_traces=True)
+    chunk = ChunkInput(stimulus=stimulus_rows(X), seed=3, **fresh_start(1, 2))
+    ours = RuntimeSimulator(shape).run(state, chunk).recordings
+    monkeypatch.setattr(network, "exponential_euler_when_not_refractory", "exponential_euler")
+    stock = RuntimeSimulator(shape).run(state, chunk).recordings
+
+    for key in ("exc_spikes", "inh_spikes"):
+        np.testing.assert_array_equal(ours[key][0], stock[key][0])
+        np.testing.assert_allclose(ours[key][1], stock[key][1])
+    np.testing.assert_allclose(ours["v"], stock["v"], rtol=0, atol=1e-12)  # volts
+    spikes_i, spikes_t = ours["exc_spikes"]
+    assert len(spikes_i) >= 10
+    dt = float(M.dt / second)
+    hold = round(float(M.refrac_e / M.dt))  # steps of the refractory period
+    for i, t_spike in zip(spikes_i, spikes_t):
+        step = round(t_spike / dt)
+        after = ours["v"][i, step + 1: step + 1 + hold]  # recorded at each step's start
+        if len(after) == hold:
+            np.testing.assert_array_equal(after, float(M.v_reset_e / volt))
 
 
 def test_input_spike_trains_are_poisson_on_the_time_grid(state):
