@@ -219,7 +219,7 @@ def _namespace(shape: NetworkShape, rule: LearningRule | None) -> dict:
 
 
 def build_network(shape: NetworkShape, *, name_suffix: str = "",
-                  delay_line: bool = False) -> DiehlCookNetwork:
+                  delay_line: bool = False, input_calendar: bool = False) -> DiehlCookNetwork:
     """Create the Brian2 objects for `shape` on the currently active device.
 
     Parameters
@@ -236,6 +236,11 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         (:func:`_add_delay_line`) instead of Brian2's spike queue: the same
         model and arithmetic, with much less work per synaptic event. Rules
         with presynaptic updates keep the spike queue.
+    input_calendar : bool
+        C++ standalone only: find each step's input spikes in a calendar of the
+        input neurons' next spike steps (:func:`_add_input_calendar`) instead of
+        testing the threshold of every input neuron at every step: the same
+        spikes, in the same order.
 
     Returns
     -------
@@ -287,7 +292,8 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         next_spike : second    # half a step before this neuron's next spike
         t_off : second         # end of this slot's presentation
         """ + (rule.neuron_equations("pre") if rule is not None else "n_spikes : 1"),
-        threshold="t > next_spike",
+        # with the calendar, the spikes are found by _add_input_calendar
+        threshold="False" if input_calendar else "t > next_spike",
         reset=f"next_spike = t + ({gap} + 0.5) * dt\n{cut}\n"
         + (rule.neuron_reset("pre") if rule is not None else "n_spikes += 1"),
         namespace=dict(ns, STIMULUS_INDEX_UNIT=STIMULUS_INDEX_UNIT, never=1e9 * second),
@@ -435,6 +441,8 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
 
     if shape.skipped_rest > 0:
         _add_skipped_rest(shape, inputs, exc, inh, rule, slot_dt, sfx)
+    if input_calendar:
+        objects.append(_add_input_calendar(inputs, slot_steps=_steps(shape.slot_time), sfx=sfx))
     if delay_line:
         objects.append(_add_delay_line(inputs, exc, input_to_exc, ns, sfx,
                                        frozen=not shape.learning))
@@ -713,6 +721,96 @@ def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str, *, frozen: bo
     router.run_regularly("routed = route_input(timestep(t, dt), dt)", dt=defaultclock.dt,
                          when="synapses", name="input_routing" + sfx)
     return router
+
+
+_INPUT_CALENDAR_CPP = r"""
+// The input layer's spikes of each step, from a calendar instead of a scan of the
+// threshold "t > next_spike" over every input neuron. An input neuron's next spike
+// time changes only at a slot start (input_rates draws every neuron's first spike)
+// and when it fires (its reset draws the next one), and it fires at the first step
+// k with k * dt > next_spike. So at a slot start every neuron is filed under that
+// step; at every other step the neurons that fired in the step before are filed
+// again with their new next_spike. The neurons due now are written to Brian2's spike
+// space in increasing index order, as Brian2's thresholder writes them.
+static std::vector<std::vector<int32_t> > _brainsim_due;  // by step within the slot
+static std::vector<int32_t> _brainsim_fired;              // spikes of the last step
+static int64_t _brainsim_slot_start = 0;
+
+static void _brainsim_file(int32_t i, int64_t step, double dt)
+{
+    using namespace brian;
+    const double next = %(next_spike)s[i];
+    if (!(next < 1e15)) return;  // no further spike in this slot ("never", inf)
+    int64_t k = (int64_t)floor(next / dt) + 1;  // first k with k * dt > next
+    while (k > step && (k - 1) * dt > next) k--;
+    while (k * dt <= next) k++;
+    if (k < step) k = step;  // overdue (cannot happen): fire now, as the threshold would
+    const int64_t slot_step = k - _brainsim_slot_start;
+    if (slot_step < %(slot_steps)d) _brainsim_due[slot_step].push_back(i);
+}
+
+double brainsim_input_spikes(int64_t step, double dt)
+{
+    using namespace brian;
+    int32_t* spikes = %(spikespace)s;
+    if (_brainsim_due.empty()) _brainsim_due.resize(%(slot_steps)d);
+    if (step %% %(slot_steps)d == 0) {  // slot start: every neuron has a new next spike
+        for (size_t k = 0; k < _brainsim_due.size(); k++) _brainsim_due[k].clear();
+        _brainsim_slot_start = step;
+        for (int32_t i = 0; i < %(n_in)d; i++) _brainsim_file(i, step, dt);
+    } else {
+        for (size_t k = 0; k < _brainsim_fired.size(); k++)
+            _brainsim_file(_brainsim_fired[k], step, dt);
+    }
+    std::vector<int32_t>& now = _brainsim_due[step - _brainsim_slot_start];
+    std::sort(now.begin(), now.end());
+    std::copy(now.begin(), now.end(), spikes);
+    spikes[%(n_in)d] = (int32_t)now.size();
+    _brainsim_fired.swap(now);
+    now.clear();
+    return 0.0;
+}
+"""
+
+
+def _add_input_calendar(inputs, *, slot_steps: int, sfx: str):
+    """Find the input spikes of each step from a calendar (C++ standalone).
+
+    Brian2's thresholder tests ``t > next_spike`` for every input neuron at
+    every step, although only a few of them fire; this C++ function, called
+    once per step right after the (now empty) thresholder, writes the same
+    neurons to the input layer's spike space from a calendar of next spike
+    steps (see :data:`_INPUT_CALENDAR_CPP`). `slot_steps` is the number of
+    time steps per slot, at whose multiples the input rates change.
+    """
+    from brian2 import Function, defaultclock, get_device
+
+    device = get_device()
+    code = _INPUT_CALENDAR_CPP % dict(
+        next_spike=device.get_array_name(inputs.variables["next_spike"], access_data=False),
+        spikespace=device.get_array_name(inputs.variables["_spikespace"], access_data=False),
+        n_in=len(inputs), slot_steps=slot_steps,
+    )
+    find = Function(lambda step, dt: 0.0, arg_units=[1, second], return_unit=1,
+                    arg_types=["integer", "float"], return_type="float", stateless=False)
+    find.implementations.add_implementation(
+        "cpp", {"support_code": code}, name="brainsim_input_spikes",
+        compiler_kwds={"headers": ['"objects.h"', "<vector>", "<algorithm>", "<cmath>"]},
+    )
+    calendar = NeuronGroup(1, "found : 1", namespace={"input_spikes": find},
+                           name="input_calendar" + sfx)
+    # after the thresholders (order 0), before synaptic propagation and resets
+    calendar.run_regularly("found = input_spikes(timestep(t, dt), dt)", dt=defaultclock.dt,
+                           when="thresholds", order=1, name="input_spike_search" + sfx)
+    return calendar
+
+
+def _steps(duration: float) -> int:
+    """Whole number of time steps in `duration` (seconds); raises if not whole."""
+    steps = round(duration / float(M.dt / second))
+    if abs(steps * float(M.dt / second) - duration) > 1e-9:
+        raise ValueError(f"{duration} s is not a whole number of {M.dt} time steps")
+    return steps
 
 
 _STOP_CPP = """

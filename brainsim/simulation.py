@@ -398,7 +398,8 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     brian2.prefs.codegen.cpp.extra_compile_args_gcc = (
         list(brian2.prefs.codegen.cpp.extra_compile_args_gcc) + VECTOR_MATH_ARGS)
     brian2.defaultclock.dt = M.dt
-    dc = build_network(shape, delay_line=True)  # input spikes without the spike queue
+    # hand-written C++ for finding and delivering the input spikes
+    dc = build_network(shape, delay_line=True, input_calendar=True)
     device.insert_code("main", _SEED_CODE % max(openmp_threads, 1))
     # Apply the command-line values here, before the run's set-up: by default
     # Brian2 applies them after the set-up, which has already filled the spike
