@@ -626,32 +626,62 @@ _DELAY_RING_CPP = r"""
 // accumulates the weights of the input spikes that reach excitatory neuron j d steps
 // later; each step the row due now is added to ge (times input_gain) and cleared.
 // Brian2's "ge_post += w * input_gain" at the delayed step, summed in another order.
+// The copies of the network share their weights and delays, so one table serves
+// them all: copy 0's synapses, sorted by input pixel, delay and target neuron.
 static std::vector<double> _brainsim_ring;
-static std::vector<int64_t> _brainsim_first;   // range of each input's synapses
-static std::vector<int64_t> _brainsim_offset;  // sorted by input: d * n_exc + j
-static std::vector<double> _brainsim_w;        // sorted by input: weight
+static std::vector<int64_t> _brainsim_first;   // range of each pixel's synapses
+static std::vector<int32_t> _brainsim_offset;  // sorted: d * n_exc + target in copy 0
+static std::vector<double> _brainsim_w;        // sorted: weight
 static int64_t _brainsim_rows = 0;             // longest delay in steps + 1
 
 static void _brainsim_prepare(double dt)
 {
     using namespace brian;
     const int64_t n_syn = %(pre)s.size();
+    const int64_t n_pairs = (int64_t)%(n_pixels)d * %(n_neurons)d;
     std::vector<int64_t> steps;
-    const int64_t max_steps = _brainsim_delay_steps(dt, steps);
-    _brainsim_first.assign(%(n_in)d + 1, 0);
-    for (int64_t s = 0; s < n_syn; s++)
-        _brainsim_first[%(pre)s[s] + 1]++;
-    for (int64_t i = 0; i < %(n_in)d; i++) _brainsim_first[i + 1] += _brainsim_first[i];
-    std::vector<int64_t> fill(_brainsim_first.begin(), _brainsim_first.end() - 1);
-    _brainsim_offset.assign(n_syn, 0);
-    _brainsim_w.assign(n_syn, 0.0);
+    const int64_t rows = _brainsim_delay_steps(dt, steps) + 1;
+    // every copy must have the synapses of copy 0, with the same delays and weights
+    std::vector<int64_t> delay0(n_pairs, -1);
+    std::vector<double> w0(n_pairs, 0.0);
+    int64_t n_syn0 = 0;
     for (int64_t s = 0; s < n_syn; s++) {
-        const int64_t k = fill[%(pre)s[s]]++;
-        _brainsim_offset[k] = steps[s] * %(n_exc)d + %(post)s[s];
-        _brainsim_w[k] = %(w)s[s];
+        if (%(pre)s[s] >= %(n_pixels)d) continue;
+        const int64_t pair = (int64_t)%(pre)s[s] * %(n_neurons)d + %(post)s[s];
+        delay0[pair] = steps[s];
+        w0[pair] = %(w)s[s];
+        n_syn0++;
     }
-    _brainsim_rows = max_steps + 1;
-    _brainsim_ring.assign(_brainsim_rows * %(n_exc)d, 0.0);
+    bool shared = (n_syn == n_syn0 * %(n_copies)d);
+    for (int64_t s = 0; s < n_syn && shared; s++) {
+        const int64_t c = %(pre)s[s] / %(n_pixels)d;
+        const int64_t j = %(post)s[s] - c * %(n_neurons)d;
+        const int64_t pair = (%(pre)s[s] - c * %(n_pixels)d) * %(n_neurons)d + j;
+        shared = (j >= 0 && j < %(n_neurons)d && delay0[pair] == steps[s] && w0[pair] == %(w)s[s]);
+    }
+    if (!shared) {
+        fprintf(stderr, "brainsim: the copies of a frozen network must share their "
+                        "input weights and delays\n");
+        exit(3);
+    }
+    // counting sort by (pixel, delay); targets in increasing order within each pair
+    std::vector<int64_t> fill(%(n_pixels)d * rows + 1, 0);
+    for (int64_t pair = 0; pair < n_pairs; pair++)
+        if (delay0[pair] >= 0)
+            fill[(pair / %(n_neurons)d) * rows + delay0[pair] + 1]++;
+    for (int64_t k = 0; k < %(n_pixels)d * rows; k++) fill[k + 1] += fill[k];
+    _brainsim_first.assign(%(n_pixels)d + 1, 0);
+    for (int64_t p = 0; p <= %(n_pixels)d; p++) _brainsim_first[p] = fill[p * rows];
+    _brainsim_offset.assign(n_syn0, 0);
+    _brainsim_w.assign(n_syn0, 0.0);
+    for (int64_t pair = 0; pair < n_pairs; pair++) {
+        if (delay0[pair] < 0) continue;
+        const int64_t k = fill[(pair / %(n_neurons)d) * rows + delay0[pair]]++;
+        _brainsim_offset[k] = (int32_t)(delay0[pair] * %(n_exc)d + pair %% %(n_neurons)d);
+        _brainsim_w[k] = w0[pair];
+    }
+    _brainsim_rows = rows;
+    _brainsim_ring.assign(rows * %(n_exc)d, 0.0);
 }
 
 double brainsim_route_input(int64_t step, double dt)
@@ -662,13 +692,15 @@ double brainsim_route_input(int64_t step, double dt)
     const int64_t base = (step %% _brainsim_rows) * %(n_exc)d;
     double* __restrict ring = &_brainsim_ring[0];
     const double* __restrict w = &_brainsim_w[0];
-    const int64_t* __restrict offset = &_brainsim_offset[0];
+    const int32_t* __restrict offset = &_brainsim_offset[0];
     const int32_t* spikes = %(spikespace)s;
     const int32_t n_spikes = spikes[%(n_in)d];
     for (int32_t k = 0; k < n_spikes; k++) {
-        const int32_t i = spikes[k];
-        for (int64_t s = _brainsim_first[i]; s < _brainsim_first[i + 1]; s++) {
-            int64_t at = base + offset[s];
+        const int64_t c = spikes[k] / %(n_pixels)d;
+        const int64_t pixel = spikes[k] - c * %(n_pixels)d;
+        const int64_t start = base + c * %(n_neurons)d;  // this copy's neuron 0, now
+        for (int64_t s = _brainsim_first[pixel]; s < _brainsim_first[pixel + 1]; s++) {
+            int64_t at = start + offset[s];
             if (at >= size) at -= size;
             ring[at] += w[s];
         }
@@ -694,7 +726,9 @@ def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str, *, frozen: bo
     weights of its synapses of delay d to ``ge`` (the weight at arrival, as in
     Brian2). A `frozen` network's weights do not change, so each spike's weights
     are added at once to a ring of future conductance increments, which is
-    cheaper (one pass over each spiking input's synapses).
+    cheaper (one pass over each spiking input's synapses); the copies of a
+    frozen network share one table of weights and delays (the binary stops
+    with an error if they differ).
     """
     from brian2 import Function, defaultclock, get_device
 
@@ -709,12 +743,13 @@ def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str, *, frozen: bo
         delay=name(syn["input_delay"]), w=name(syn["w"]),
         spikespace=name(inputs.variables["_spikespace"]), ge=name(exc.variables["ge"]),
         n_in=len(inputs), n_exc=len(exc), gain=float(ns["input_gain"]),
+        n_pixels=ns["n_input"], n_neurons=ns["n_neurons"], n_copies=len(exc) // ns["n_neurons"],
     )
     route = Function(lambda step, dt: 0.0, arg_units=[1, second], return_unit=1,
                      arg_types=["integer", "float"], return_type="float", stateless=False)
     route.implementations.add_implementation(
         "cpp", {"support_code": code}, name="brainsim_route_input",
-        compiler_kwds={"headers": ['"objects.h"', "<vector>"]},
+        compiler_kwds={"headers": ['"objects.h"', "<vector>", "<cstdio>", "<cstdlib>"]},
     )
     router = NeuronGroup(1, "routed : 1", namespace=dict(ns, route_input=route),
                          name="input_router" + sfx)
