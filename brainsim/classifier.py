@@ -231,7 +231,7 @@ class DiehlCookSNN:
 
         With the standalone back end this compiles both (in parallel, each in
         its own process) unless they are in the cache already; ``fit`` then
-        starts at once. Useful to overlap compilation with other work.
+        starts at once. Runtime back ends build them one after the other. Useful to overlap compilation with other work.
 
         Parameters
         ----------
@@ -268,15 +268,21 @@ class DiehlCookSNN:
             seconds[name] = time.perf_counter() - start
 
         shapes = {"learning": self._shape(learning=True), "inference": self._shape(learning=False)}
-        threads = [threading.Thread(target=build, args=item) for item in shapes.items()]
-        for t in threads:
-            t.start()
-        for t in threads:
-            t.join()
+        parallel = self.backend == "standalone"  # each build runs in a child process
+        if parallel:
+            threads = [threading.Thread(target=build, args=item) for item in shapes.items()]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+        else:  # runtime networks are Brian2 objects of this process: one at a time
+            for item in shapes.items():
+                build(*item)
         if errors:
             raise errors[0]
         self._training_sim, self._inference_sim = sims["learning"], sims["inference"]
-        self.timings_["build"] = self.timings_.get("build", 0.0) + max(seconds.values())
+        spent = max(seconds.values()) if parallel else sum(seconds.values())
+        self.timings_["build"] = self.timings_.get("build", 0.0) + spent
         return seconds
 
     def _progress_bar(self, total: int, desc: str):

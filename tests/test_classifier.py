@@ -60,6 +60,17 @@ def test_bad_images_and_labels(digits):
         snn.predict(digits.X_test[:3])
 
 
+def test_compile_builds_both_networks_ahead_of_time():
+    snn = small_snn(backend="runtime")
+    seconds = snn.compile(64)
+    assert set(seconds) == {"learning", "inference"}
+    assert snn._training_sim.shape.learning and not snn._inference_sim.shape.learning
+    assert snn._inference_sim.shape.n_copies == snn.n_copies
+    assert snn.timings_["build"] == pytest.approx(sum(seconds.values()))  # one after the other
+    with pytest.raises(ConfigError, match="takes 64 inputs, not 784"):
+        snn.compile(784)
+
+
 def test_stimulus_is_pixel_over_eight_hz():
     X = np.array([[[0, 8], [255, 128]]], dtype=np.uint8)
     np.testing.assert_allclose(stimulus_rows(X), [[0, 1, 31.875, 16]])
