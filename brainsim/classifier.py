@@ -198,6 +198,12 @@ class DiehlCookSNN:
                 raise ConfigError(f"{name} must be a non-negative number of seconds, got {value!r}")
         if self.presentation_time <= float(M.dt / M.second):
             raise ConfigError("presentation_time must be longer than one time step (0.5 ms)")
+        step = float(M.dt / M.second)
+        for name in ("presentation_time", "resting_time"):
+            value = getattr(self, name)
+            if abs(value / step - round(value / step)) > 1e-6:
+                raise ConfigError(f"{name} must be a whole number of {step * 1e3:g} ms time "
+                                  f"steps, got {value!r} s")
         if self.backend not in ("standalone", "runtime", "cython"):
             raise ConfigError(
                 f"backend must be 'standalone', 'runtime' or 'cython', got {self.backend!r}"

@@ -41,6 +41,8 @@ def trained(digits, standalone_cache):
     (dict(learning_rule="oja"), "power_law"),
     (dict(backend="gpu"), "backend"),
     (dict(presentation_time=-1.0), "presentation_time"),
+    (dict(presentation_time=0.3502), "whole number of 0.5 ms"),
+    (dict(resting_time=0.0101), "resting_time must be a whole number"),
     (dict(chunk_size=2.5), "chunk_size"),
 ])
 def test_bad_parameters_raise_clear_errors(digits, params, message):
