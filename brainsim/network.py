@@ -492,7 +492,7 @@ def exponential_euler_when_not_refractory(equations, variables=None, method_opti
     (``v`` is written only where ``not_refractory``, set up by the same flag)
     keeps refractory neurons where they are: the same values, from a loop the
     compiler can vectorise, ``exp`` included (see
-    :data:`brainsim.simulation.VECTOR_MATH_ARGS`).
+    :func:`brainsim.simulation.vector_math_args`).
 
     Parameters and return value are those of a Brian2 state-update method
     (``method=`` of a NeuronGroup): the equations, their variables, options;

@@ -372,15 +372,33 @@ _RUN_ARGS = {
 _CONTROLLER_KEYS = ("img", "intensity", "count", "n_exc_spikes", "n_inh_spikes")
 
 
-#: Extra compiler argument of standalone builds: on x86-64 Linux, glibc declares the
-#: vector versions of exp, log, ... (libmvec) only when ``__FAST_MATH__`` is defined.
-#: Brian2 compiles with ``-ffast-math -fno-finite-math-only``, which does not define
-#: it, so no loop that calls exp is vectorised. With the declarations the membrane
-#: update of all neurons (:func:`brainsim.network.exponential_euler_when_not_refractory`)
-#: runs 8 neurons at a time. Elsewhere the argument changes nothing and is left out.
-VECTOR_MATH_ARGS = (["-D__FAST_MATH__"]
-                    if sys.platform.startswith("linux") and platform.machine() == "x86_64"
-                    else [])
+def vector_math_args() -> list[str]:
+    """Extra GCC arguments that let the compiler vectorise the neuron updates.
+
+    * ``-D__FAST_MATH__``: on x86-64 Linux, glibc declares the vector versions
+      of exp, log, ... (libmvec) only when ``__FAST_MATH__`` is defined, and
+      Brian2's ``-ffast-math -fno-finite-math-only`` does not define it; without
+      them no loop that calls ``exp`` is vectorised.
+    * ``--param=vect-max-version-for-alias-checks=64``: Brian2's loops read and
+      write each variable through its own pointer, and GCC vectorises a loop
+      over more than a few of them only after more run-time overlap checks
+      than its default allows (10): the excitatory update of a learning network
+      (v, ge, gi, theta, ...) stayed scalar.
+
+    With both, the membrane update of all neurons
+    (:func:`brainsim.network.exponential_euler_when_not_refractory`) runs 8
+    neurons at a time. Empty list for other platforms and compilers.
+    """
+    if not (sys.platform.startswith("linux") and platform.machine() == "x86_64"):
+        return []
+    try:  # the compiler the generated makefile uses
+        version = subprocess.run([os.environ.get("CXX", "g++"), "--version"],
+                                 capture_output=True, text=True, timeout=60).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []
+    if "Free Software Foundation" not in version:  # not GCC
+        return []
+    return ["-D__FAST_MATH__", "--param=vect-max-version-for-alias-checks=64"]
 
 
 def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int) -> dict:
@@ -396,7 +414,7 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     # 2-core machine thrash; one job per core compiles as fast with bounded memory.
     brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
     brian2.prefs.codegen.cpp.extra_compile_args_gcc = (
-        list(brian2.prefs.codegen.cpp.extra_compile_args_gcc) + VECTOR_MATH_ARGS)
+        list(brian2.prefs.codegen.cpp.extra_compile_args_gcc) + vector_math_args())
     brian2.defaultclock.dt = M.dt
     # hand-written C++ for finding and delivering the input spikes
     dc = build_network(shape, delay_line=True, input_calendar=True)
