@@ -112,6 +112,8 @@ def test_benchmark_writes_its_figures(tmp_path, standalone_cache):
     for key in ("compile_s", "train_images_per_s", "inference_images_per_s", "peak_memory_mb",
                 "baseline_train_images_per_s", "speedup_vs_baseline"):
         assert bench[key] > 0, key
+    assert bench["compile_learning_s"] + bench["compile_inference_s"] == pytest.approx(
+        bench["compile_s"])
     # the compiled, chunked path is faster than one Brian2 run() per image
     assert bench["speedup_vs_baseline"] > 1
     assert "speedup" in proc.stdout
