@@ -36,7 +36,7 @@ from brainsim import __version__
 from brainsim import model as M
 from brainsim.encoding import flatten_images, stimulus_rows
 from brainsim.errors import ConfigError, ModelFileError
-from brainsim.network import NetworkShape
+from brainsim.network import NetworkShape, time_steps
 from brainsim.plasticity import DEFAULT_RULE, get_rule
 from brainsim.presentation import (
     InferenceResult,
@@ -198,12 +198,12 @@ class DiehlCookSNN:
                 raise ConfigError(f"{name} must be a non-negative number of seconds, got {value!r}")
         if self.presentation_time <= float(M.dt / M.second):
             raise ConfigError("presentation_time must be longer than one time step (0.5 ms)")
-        step = float(M.dt / M.second)
         for name in ("presentation_time", "resting_time"):
-            value = getattr(self, name)
-            if abs(value / step - round(value / step)) > 1e-6:
-                raise ConfigError(f"{name} must be a whole number of {step * 1e3:g} ms time "
-                                  f"steps, got {value!r} s")
+            try:
+                time_steps(getattr(self, name))
+            except ValueError:
+                raise ConfigError(f"{name} must be a whole number of {M.dt} time steps, "
+                                  f"got {getattr(self, name)!r} s") from None
         if self.backend not in ("standalone", "runtime", "cython"):
             raise ConfigError(
                 f"backend must be 'standalone', 'runtime' or 'cython', got {self.backend!r}"
@@ -237,7 +237,8 @@ class DiehlCookSNN:
 
         With the standalone back end this compiles both (in parallel, each in
         its own process) unless they are in the cache already; ``fit`` then
-        starts at once. Runtime back ends build them one after the other. Useful to overlap compilation with other work.
+        starts at once. Runtime back ends build them one after the other.
+        Useful to overlap compilation with other work.
 
         Parameters
         ----------

@@ -442,7 +442,7 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
     if shape.skipped_rest > 0:
         _add_skipped_rest(shape, inputs, exc, inh, rule, slot_dt, sfx)
     if input_calendar:
-        objects.append(_add_input_calendar(inputs, slot_steps=_steps(shape.slot_time), sfx=sfx))
+        objects.append(_add_input_calendar(inputs, slot_steps=time_steps(shape.slot_time), sfx=sfx))
     if delay_line:
         objects.append(_add_delay_line(inputs, exc, input_to_exc, ns, sfx,
                                        frozen=not shape.learning))
@@ -840,8 +840,14 @@ def _add_input_calendar(inputs, *, slot_steps: int, sfx: str):
     return calendar
 
 
-def _steps(duration: float) -> int:
-    """Whole number of time steps in `duration` (seconds); raises if not whole."""
+def time_steps(duration: float) -> int:
+    """Number of simulation time steps in `duration` (seconds).
+
+    Raises
+    ------
+    ValueError
+        If `duration` is not a whole number of time steps.
+    """
     steps = round(duration / float(M.dt / second))
     if abs(steps * float(M.dt / second) - duration) > 1e-9:
         raise ValueError(f"{duration} s is not a whole number of {M.dt} time steps")
