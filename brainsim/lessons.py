@@ -141,8 +141,11 @@ def _write_atomic(text: str, dest: Path) -> None:
 
 
 def _notebook_text(nb) -> str:
+    """The notebook as .ipynb text, with cell ids numbered (no random ids in diffs)."""
     import jupytext
 
+    for k, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{k + 1:02d}"
     return jupytext.writes(nb, fmt="ipynb")
 
 

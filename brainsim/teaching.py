@@ -711,14 +711,15 @@ def homeostasis_run(X, *, adaptive: bool, n_neurons: int = 10,
 # The whole comparison, small
 # --------------------------------------------------------------------------
 def small_comparison(data, *, n_neurons: int = 10, n_train: int = 300, n_test: int = 200,
-                     random_state: int = 0) -> dict:
+                     mlp_epochs: int = 10, random_state: int = 0) -> dict:
     """The spiking network and the article's network on the same small data.
 
     The spiking network (:class:`~brainsim.classifier.DiehlCookSNN`, compiled
     back end, the shapes the test suite compiles) learns from the first
     `n_train` training images without labels and is labelled on them; the
     article's 784-32-10 network (:func:`ann.models.article_mlp`, 64-32-10 on
-    8x8 digits) is trained on the same images with labels.
+    8x8 digits) is trained on the same images with labels, for `mlp_epochs`
+    epochs (10 in the article).
 
     Returns
     -------
@@ -737,7 +738,7 @@ def small_comparison(data, *, n_neurons: int = 10, n_train: int = 300, n_test: i
     snn.fit(X_train, y_train)
     counts = snn.transform(X_test)
     snn_pred = snn.predict_from_counts(counts)
-    mlp = article_mlp(random_state=random_state, max_iter=10)
+    mlp = article_mlp(random_state=random_state, max_iter=mlp_epochs)
     mlp.fit(images_to_features(X_train), y_train)
     F_test = images_to_features(X_test)
     proba = mlp.predict_proba(F_test)

@@ -11,7 +11,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Lesson 2 — Spike vs activation value
 #
@@ -107,13 +106,13 @@ plt.show()
 # **Checks.** The mean count equals $\lambda T$ and the Fano factor and the CV are
 # near 1 only up to sampling noise, so the tolerances below come from measurement:
 # over seeds 0-4 (200 trials, 1 s, the bright pixels of this digit) the mean Fano
-# factor lay within 0.03 of $1 - p$, the mean ISI CV within 0.01 of $\sqrt{1-p}$, and
-# the largest relative error of a single pixel's mean count was below 0.04. The
-# tolerances are about twice those.
+# factor lay within 0.041 of $1 - p$, the mean ISI CV within 0.005 of $\sqrt{1-p}$,
+# and the largest relative error of a single pixel's mean count was below 0.04.
+# The tolerances are about twice those.
 
 # %%
-assert abs(np.nanmean(stats["fano"][bright]) - np.mean(1 - p)) < 0.06
-assert abs(np.nanmean(stats["isi_cv"][bright]) - np.mean(np.sqrt(1 - p))) < 0.02
+assert abs(np.nanmean(stats["fano"][bright]) - np.mean(1 - p)) < 0.08
+assert abs(np.nanmean(stats["isi_cv"][bright]) - np.mean(np.sqrt(1 - p))) < 0.01
 rel = np.abs(stats["mean_count"][bright] / (rates[bright] * 1.0) - 1)
 assert rel.max() < 0.08, f"a mean count is {rel.max():.1%} away from lambda T"
 assert np.all(stats["mean_count"][rates == 0] == 0)  # black pixels never fire

@@ -11,7 +11,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Lesson 3 — Synapse vs weight and bias
 #

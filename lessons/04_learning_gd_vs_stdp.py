@@ -11,7 +11,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Lesson 4 — Learning: gradient descent vs STDP
 #

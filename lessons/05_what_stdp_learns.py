@@ -11,7 +11,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Lesson 5 — What STDP learns
 #
@@ -24,11 +23,12 @@
 # Experiment: one excitatory neuron of the project (its equations, adaptive
 # threshold and the default `power_law` rule) receives 64 Poisson inputs, all at
 # 20 Hz. The first 16 share part of their spikes (each copies a spike of a common
-# train with probability $c = 0.2$); the other 48 are independent. All weights start
+# train with probability $c = 0.4$, so two of them share a
+# spike with probability $c^2 = 0.16$); the other 48 are independent. All weights start
 # equal. No labels, no loss: which weights grow?
 #
-# To finish in seconds instead of minutes, the learning rate is 30 times the
-# network's (`eta_scale=30`); the rule and everything else are the project's.
+# To finish in seconds instead of minutes, the learning rate is 10 times the
+# network's (`eta_scale=10`); the rule and everything else are the project's.
 
 # %%
 import matplotlib.pyplot as plt
@@ -38,9 +38,9 @@ from brainsim import model as M
 from brainsim import teaching as T
 
 rng = T.setup_lesson(seed=0)
-n_inputs, n_group, rate, c = 64, 16, 20.0, 0.2
+n_inputs, n_group, rate, c = 64, 16, 20.0, 0.4
 spikes = T.correlated_spike_trains(n_inputs, n_group, rate, c, duration=10.0, rng=rng)
-run = T.stdp_correlation_run(spikes, eta_scale=30, w0=0.3)
+run = T.stdp_correlation_run(spikes, eta_scale=10, w0=0.3)
 group, rest = run["w"][:, :n_group], run["w"][:, n_group:]
 print(f"the neuron fired {len(run['post_spikes'])} times in 10 s")
 
@@ -72,17 +72,18 @@ plt.show()
 # when the neuron fires (their joint spikes made it fire), so their traces are
 # above the target at the postsynaptic spikes, and they grow.
 #
-# **Check.** The gap between the groups is statistical. Over seeds 0-4 (10 s,
-# c = 0.2, eta x 30) the mean final weight of the group exceeded that of the
-# independent inputs by 0.15 to 0.31; the check asks for more than 0.07, and for
-# the group's weakest synapse to be above the independent inputs' mean.
+# **Checks.** Both numbers are statistical. Over seeds 0-4 (10 s, c = 0.4,
+# eta x 10) the mean final weight of the group exceeded that of the independent
+# inputs by 0.165 to 0.330, and the independent inputs' mean weight ended between
+# 0.314 and 0.338, close to where it started (0.3), as the balance of their traces
+# predicts. The checks ask for a gap above 0.08 and for the independent mean to stay
+# within 0.08 of its start.
 
 # %%
-gap = run["w_final"][:n_group].mean() - run["w_final"][n_group:].mean()
-assert gap > 0.07, f"the correlated group did not win (gap {gap:.3f})"
-assert run["w_final"][:n_group].min() > run["w_final"][n_group:].mean()
-print(f"mean weight: group {run['w_final'][:n_group].mean():.3f}, "
-      f"independent {run['w_final'][n_group:].mean():.3f}")
+group_mean, rest_mean = run["w_final"][:n_group].mean(), run["w_final"][n_group:].mean()
+assert group_mean - rest_mean > 0.08, f"the correlated group did not win ({group_mean:.3f} vs {rest_mean:.3f})"
+assert abs(rest_mean - 0.3) < 0.08, f"independent inputs drifted to {rest_mean:.3f}"
+print(f"mean weight: group {group_mean:.3f}, independent {rest_mean:.3f} (start 0.3)")
 
 # %% [markdown]
 # ## Exercise — the rate at which the power law is balanced

@@ -11,7 +11,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Lesson 6 — Decision making: lateral inhibition vs softmax
 #

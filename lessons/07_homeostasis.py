@@ -11,7 +11,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Lesson 7 — Homeostasis: the adaptive threshold
 #
@@ -102,14 +101,15 @@ for adaptive, run in runs.items():
 
 # %% [markdown]
 # **Checks.** How many neurons win depends on the seed, so the margins come from
-# measurement. Over seeds 0-2 (60 digits, 100 ms): with the adaptive threshold
-# NUMBERS_ON; without it NUMBERS_OFF. The checks ask for at least 6 winning neurons
-# with homeostasis, at most 4 without, and the thresholds to have risen only with
+# measurement. Over seeds 0-2 (60 digits, 100 ms): with the adaptive threshold 6, 9
+# and 9 neurons won at least one image (evenness 0.62-0.75), without it 2 every time
+# (evenness 0.12-0.30). The checks ask for at least 5 winning neurons with
+# homeostasis, at most 3 without, and for the thresholds to have risen only with
 # homeostasis.
 
 # %%
 on, off = runs[True], runs[False]
-assert np.sum(on["share"] > 0) >= 6, on["share"]
-assert np.sum(off["share"] > 0) <= 4, off["share"]
+assert np.sum(on["share"] > 0) >= 5, on["share"]
+assert np.sum(off["share"] > 0) <= 3, off["share"]
 assert np.all(off["theta"] <= 0.0201) and on["theta"].max() > 0.021
 print("homeostasis spreads the images over the neurons")

@@ -11,7 +11,6 @@
 #     name: python3
 # ---
 
-
 # %% [markdown]
 # # Lesson 8 — The whole comparison, small
 #
@@ -19,15 +18,20 @@
 # 784 → 32 (ReLU) → 10 (softmax) on MNIST with backpropagation, and sets it against
 # Diehl & Cook's spiking network, which learns with STDP, lateral inhibition and
 # adaptive thresholds — everything lessons 1-7 took apart. Here both learn the same
-# 1,347 training images of scikit-learn's 8x8 `digits` (so the article's network is
-# 64 → 32 → 10) and are tested on the same 450 images:
+# 300 training images of scikit-learn's 8x8 `digits` (so the article's network is
+# 64 → 32 → 10) and are tested on the same 450 test images:
 #
 # * the spiking network (`brainsim.classifier.DiehlCookSNN`, 10 excitatory
 #   neurons, compiled with Brian2's C++ back end — the first run on a machine
 #   compiles for a minute or two, later runs reuse it) learns **without labels**;
 #   labels are used only afterwards, to name each neuron by the class it answers most;
 # * the article's network (`ann.models.article_mlp`: Adam, batch 32, 10 epochs, as
-#   in the article) learns **with labels** by backpropagation.
+#   in the article) learns **with labels** by backpropagation. 10 epochs of 300
+#   images are only about 100 gradient steps (the article's 10 epochs of 60,000
+#   MNIST images are about 19,000), so it is far from its best here too.
+#
+# Both are small on purpose, so that the lesson runs in seconds; the README's
+# `experiments/compare.py` runs the full comparison.
 
 # %%
 import matplotlib.pyplot as plt
@@ -40,8 +44,8 @@ from brainsim.plotting import (plot_activity_histogram, plot_confusion_matrix,
 
 rng = T.setup_lesson(seed=0)
 data = load_dataset("digits")
-result = T.small_comparison(data, n_neurons=10, n_train=len(data.X_train),
-                            n_test=len(data.X_test), random_state=0)
+result = T.small_comparison(data, n_neurons=10, n_train=300, n_test=len(data.X_test),
+                            mlp_epochs=10, random_state=0)
 snn, mlp, y_test = result["snn"], result["mlp"], result["y_test"]
 print(f"spiking network (10 neurons, STDP, no labels while learning): {snn['accuracy']:.1%}")
 print(f"article's network (32 hidden ReLU nodes, backpropagation):    {mlp['accuracy']:.1%}")
@@ -80,8 +84,9 @@ plt.show()
 # ## Activity: spikes vs activation values
 #
 # For every test image: the spike counts of the 10 neurons, and the 32 ReLU outputs.
-# Both codes are sparse — most units are silent for a given image — but the
-# spiking network is far sparser, because lateral inhibition lets few neurons fire.
+# Both codes are sparse — many units are silent for a given image — and the
+# spiking network is the sparser, because lateral inhibition lets few neurons fire.
+# Its responses are whole numbers of spikes; the ANN's are real numbers.
 
 # %%
 silent_snn = np.mean(snn["counts"] == 0)
@@ -144,20 +149,23 @@ print("exercise: correct")
 # %% [markdown]
 # **Checks.** The bug is deterministic: numpy refuses 1-D labels, and the column
 # version measures the share of predicted zeros. The accuracies are statistical:
-# over seeds 0-2 this lesson measured NUMBERS_ACC. The checks ask for both networks
-# to be far above chance (10 %) and the ANN, trained with labels, to be ahead.
+# over seeds 0-2 this lesson measured 37-45 % for the spiking network and 59-69 %
+# for the article's network, which was ahead by 14 to 32 points; 50-53 % of the
+# spiking network's responses were 0, 31-45 % of the ANN's. The checks ask for the
+# spiking network above 25 %, the ANN above 45 % and ahead, and the spiking
+# network to have the larger share of silent responses.
 
 # %%
 assert "AxisError" in evaluation["error_1d"]
 assert np.isclose(evaluation["buggy_column"], evaluation["share_of_zeros"])
 assert np.isclose(evaluation["fixed"], mlp["accuracy"])
-assert snn["accuracy"] > SNN_MIN, snn["accuracy"]
-assert mlp["accuracy"] > MLP_MIN, mlp["accuracy"]
+assert snn["accuracy"] > 0.25, snn["accuracy"]
+assert mlp["accuracy"] > 0.45, mlp["accuracy"]
 assert mlp["accuracy"] > snn["accuracy"]
 assert silent_snn > silent_mlp
 print("all checks passed")
 
 # %% [markdown]
-# **Try it.** Raise `n_neurons` to 50 or 100 (a new size compiles once, a minute or
-# two): the spiking network gets much better, because more neurons can hold more
-# prototypes. How many hidden nodes does the ANN need to stay ahead?
+# **Try it.** Give the ANN `mlp_epochs=100`. Raise `n_neurons` to 50 or 100 (a new
+# size compiles once, a minute or two): more neurons can hold more prototypes. Or
+# train both on all `len(data.X_train)` = 1,347 images.

@@ -19,6 +19,7 @@ import pytest
 
 jupytext = pytest.importorskip("jupytext")
 nbclient = pytest.importorskip("nbclient")
+nbformat = pytest.importorskip("nbformat")
 
 from brainsim import lessons  # noqa: E402
 from brainsim.errors import ConfigError  # noqa: E402
@@ -59,7 +60,7 @@ def test_drift_is_detected(tmp_path):
 def test_notebook_with_outputs_counts_as_drift(tmp_path):
     nb = jupytext.read(str(SCRIPTS[0]))
     code = next(c for c in nb.cells if c.cell_type == "code")
-    code.outputs = [{"output_type": "stream", "name": "stdout", "text": "hi"}]
+    code.outputs = [nbformat.v4.new_output("stream", name="stdout", text="hi")]
     code.execution_count = 1
     (tmp_path / "01_a.py").write_text(SCRIPTS[0].read_text())
     jupytext.write(nb, str(tmp_path / "01_a.ipynb"), fmt="ipynb")
