@@ -96,15 +96,15 @@ ax.plot(g_fine, T.lif_rate(g_fine), "-", color="C0", label="neuron: formula")
 ax.plot(g, rate_sim, "o", color="C0", ms=4, label="neuron: Brian2 simulation")
 ax.plot(g_fine, slope * T.relu(g_fine - g_star), "--", color="C1",
         label=r"node: ReLU$(g - g^*)$, scaled to match at g = 1")
-ax.annotate(f"rheobase g* = {g_star:.2f}:\nno spikes below", xy=(g_star, 0), xytext=(1.2, 12),
+ax.annotate(f"rheobase g* = {g_star:.2f}:\nno spikes below", xy=(g_star, 0), xytext=(0.4, 115),
             arrowprops=dict(arrowstyle="->", color="grey"), color="grey")
 ax.axhline(1 / float(M.refrac_e / M.second), color="grey", ls=":", lw=0.8)
-ax.text(9.9, 196, "1 / refractory period = 200 Hz: the neuron's ceiling", color="grey",
+ax.text(9.9, 196, "ceiling: 1 / refractory period = 200 Hz", color="grey",
         va="top", ha="right")
 ax.set(xlabel="input: excitatory conductance g (in units of the leak conductance)",
        ylabel="output: firing rate (Hz)", ylim=(0, 210), xlim=(0, 10),
        title="f-I curve of the spiking neuron vs ReLU")
-ax.legend(loc="upper left")
+ax.legend(loc="lower right")
 plt.show()
 
 # %% [markdown]

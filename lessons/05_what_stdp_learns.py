@@ -60,7 +60,9 @@ axes[1].set(xlabel="time (s)", ylabel="weight (mean ± s.d.)", title="weights wh
 axes[1].legend(fontsize=8)
 axes[2].bar(np.arange(n_inputs), run["w_final"],
             color=["C3"] * n_group + ["C0"] * (n_inputs - n_group))
-axes[2].set(xlabel="input", ylabel="final weight", title="after 10 s")
+axes[2].axhline(0.3, color="k", ls=":", lw=0.8, label="initial weight")
+axes[2].legend(fontsize=8)
+axes[2].set(xlabel="input (red: correlated group)", ylabel="final weight", title="after 10 s")
 plt.tight_layout()
 plt.show()
 

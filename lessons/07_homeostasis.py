@@ -59,21 +59,24 @@ for row, adaptive in enumerate((True, False)):
                      ylabel="share of images won", title=label)
     axes[row, 0].legend(fontsize=8)
     for k, th in enumerate(run["theta"]):
-        axes[row, 0].text(k, run["share"][k] + 0.02, f"{(th - 0.02) * 1e3:.0f}", ha="center",
+        raised = max(th - 0.02, 0.0) * 1e3  # mV above the initial threshold
+        axes[row, 0].text(k, run["share"][k] + 0.02, f"{raised:.1f}", ha="center",
                           fontsize=7, color="grey")
     plot_receptive_fields(run["weights"], data.image_shape, ax=axes[row, 1], n_cols=5,
-                          title=f"learned weights ({label})")
-fig.text(0.01, 0.005, "grey numbers: threshold raised by theta - 20 mV (mV) after learning",
-         fontsize=8, color="grey")
+                          title="input weights after learning (neurons 0-4 top, 5-9 bottom)")
+fig.text(0.01, 0.005, "grey numbers above the bars: how far each neuron's threshold rose "
+         "while learning (mV)", fontsize=8, color="grey")
 plt.tight_layout()
 plt.show()
 
 # %% [markdown]
 # Without homeostasis, the neurons that happen to win the first images learn them,
-# fire more easily for every later image, and keep winning: a few neurons take
-# almost everything, the others never fire and learn nothing (their weights stay
+# fire more easily for every later image, and keep winning: one or two neurons take
+# almost everything, and the others never fire and learn nothing (their weights stay
 # random). With the adaptive threshold, each win makes the winner a little harder to
-# excite, so other neurons get their turn and specialise on other digits.
+# excite (grey numbers: a few mV after 60 images), so other neurons get their turn.
+# After only 60 short presentations the weights show just the beginnings of digit
+# shapes, and only in the neurons that won; lesson 8 trains longer.
 #
 # ## Exercise — measure evenness
 #

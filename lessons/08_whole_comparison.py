@@ -54,19 +54,22 @@ print(f"article's network (32 hidden ReLU nodes, backpropagation):    {mlp['accu
 # ## What each has learned: receptive fields
 #
 # Each tile shows one unit's input weights as an 8x8 image. The spiking network's
-# neurons hold whole digit prototypes (STDP + winner-take-all copy what they win);
-# the ANN's hidden nodes hold positive and negative parts of strokes, meaningful only
-# in combination.
+# neurons hold blurred digit prototypes: STDP with winner-take-all copies the images
+# each neuron wins, averaged. The ANN's hidden nodes have positive and negative
+# weights; after only about 100 gradient steps they still look much like their
+# random start, and no single node stands for a digit — the read-out combines them.
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 4), gridspec_kw=dict(width_ratios=[1, 1.5]))
 plot_receptive_fields(snn["weights"], data.image_shape, ax=axes[0], n_cols=5,
-                      title="SNN: input weights of the 10 neurons\n(label = class assigned)")
+                      title="SNN: input weights of the 10 neurons\n(blue: the class each was assigned)")
 for k, label in enumerate(snn["assignments"]):
-    axes[0].text((k % 5) * 9 + 3.5, (k // 5) * 9 - 0.9, str(label), ha="center", fontsize=9)
+    axes[0].text((k % 5) * 9 - 0.3, (k // 5) * 9 - 0.3, str(label), ha="left", va="top",
+                 fontsize=9, color="C0", fontweight="bold")
 lim = np.abs(mlp["weights"]).max()
 plot_receptive_fields(mlp["weights"], data.image_shape, ax=axes[1], n_cols=8, cmap="RdBu_r",
-                      vmin=-lim, vmax=lim, title="ANN: input weights of the 32 hidden nodes")
+                      vmin=-lim, vmax=lim, cbar_label="weight (red +, blue -)",
+                      title="ANN: input weights of the 32 hidden nodes")
 plt.tight_layout()
 plt.show()
 
@@ -92,7 +95,8 @@ plt.show()
 silent_snn = np.mean(snn["counts"] == 0)
 silent_mlp = np.mean(mlp["hidden"] == 0)
 fig, axes = plt.subplots(1, 2, figsize=(11, 3.6))
-plot_activity_histogram(snn["counts"].ravel(), ax=axes[0], bins=np.arange(-0.5, 30.5, 1),
+plot_activity_histogram(snn["counts"].ravel(), ax=axes[0],
+                        bins=np.arange(-0.5, snn["counts"].max() + 1.5, 1),
                         density=False, xlabel="spikes of one neuron for one image",
                         title=f"SNN: {silent_snn:.0%} of the responses are 0")
 plot_activity_histogram(mlp["hidden"].ravel(), ax=axes[1], bins=30, density=False,
