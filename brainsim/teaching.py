@@ -663,6 +663,16 @@ def share_of_wins(counts: np.ndarray) -> np.ndarray:
 
 
 @contextlib.contextmanager
+def _quiet_progress() -> Iterator[None]:
+    """Silence tqdm's notice that Jupyter widgets are missing (no bar is shown anyway)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        yield
+
+
+@contextlib.contextmanager
 def _theta_plus(value) -> Iterator[None]:
     """Temporarily change the model's threshold increase per spike (runtime builds only)."""
     old = M.theta_plus
@@ -700,9 +710,10 @@ def homeostasis_run(X, *, adaptive: bool, n_neurons: int = 10,
                        chunk_size=len(X), n_copies=10,
                        inference_chunk_size=-(-len(X) // 10),
                        random_state=random_state)
-    with _theta_plus(M.theta_plus if adaptive else 0.0 * mV):
-        snn.partial_fit(X)
-    counts = snn.transform(X)
+    with _quiet_progress():
+        with _theta_plus(M.theta_plus if adaptive else 0.0 * mV):
+            snn.partial_fit(X)
+        counts = snn.transform(X)
     return dict(counts=counts, share=share_of_wins(counts), theta=snn.theta_.copy(),
                 weights=snn.weights_.copy(), presentations=snn.training_presentations_)
 
@@ -735,8 +746,9 @@ def small_comparison(data, *, n_neurons: int = 10, n_train: int = 300, n_test: i
     X_train, y_train = data.X_train[:n_train], data.y_train[:n_train]
     X_test, y_test = data.X_test[:n_test], data.y_test[:n_test]
     snn = DiehlCookSNN(n_neurons=n_neurons, progress=False, random_state=random_state)
-    snn.fit(X_train, y_train)
-    counts = snn.transform(X_test)
+    with _quiet_progress():
+        snn.fit(X_train, y_train)
+        counts = snn.transform(X_test)
     snn_pred = snn.predict_from_counts(counts)
     mlp = article_mlp(random_state=random_state, max_iter=mlp_epochs)
     mlp.fit(images_to_features(X_train), y_train)
