@@ -108,7 +108,8 @@ plt.show()
 # %% [markdown]
 # ## The article's evaluation bug
 #
-# The article computes its accuracy as (in Keras/numpy)
+# The article scores its network with `np.argmax(y_test, axis=1)` as the true
+# classes, along these lines:
 #
 # ```python
 # accuracy = np.mean(np.argmax(predictions, axis=1) == np.argmax(y_test, axis=1))
