@@ -6,6 +6,11 @@ same functions and get the same result:
 - :func:`snn_experiment` -- train the spiking network, label its neurons, test
   it (what ``experiments/train_snn.py`` runs), optionally with baselines of the
   same size trained on the same images;
+- :func:`compare_experiment` -- the spiking network and five ANNs on the same
+  images: accuracy, learning curves, activity, similarity, cost, seven
+  figures and a report (what ``experiments/compare.py`` runs); with
+  ``seeds`` it runs once per seed and reports mean and spread
+  (:mod:`brainsim.comparison`, :mod:`brainsim.seeds`).
 
 The returned dict has the shape of ``metrics.json`` (see :mod:`brainsim.cli`):
 ``config`` (every option, defaults filled in), ``models`` (one entry per model,
@@ -35,7 +40,7 @@ import time
 import warnings
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -44,7 +49,10 @@ from brainsim.plasticity import DEFAULT_RULE, RULES
 from brainsim.protocols import PROTOCOLS, apply_protocol
 
 __all__ = [
+    "DEFAULT_COMPARE_CONFIG",
     "DEFAULT_SNN_CONFIG",
+    "compare_experiment",
+    "resolve_compare_config",
     "SNN_BASELINES",
     "default_snn_config",
     "resolve_snn_config",
@@ -80,6 +88,16 @@ DEFAULT_SNN_CONFIG: Mapping[str, Any] = MappingProxyType({
     "figures": True,          # draw figures when out_dir is given
     "baselines": (),          # names from SNN_BASELINES
     "snn_params": MappingProxyType({}),  # further DiehlCookSNN keyword arguments
+})
+
+#: Defaults of :func:`compare_experiment`; the keys it shares with the spiking
+#: network's experiment take their defaults from :data:`DEFAULT_SNN_CONFIG`.
+DEFAULT_COMPARE_CONFIG: Mapping[str, Any] = MappingProxyType({
+    **{k: DEFAULT_SNN_CONFIG[k] for k in ("dataset", "data_dir", "seed", "n_neurons", "rule",
+                                          "n_train", "n_test", "n_assign", "backend",
+                                          "progress", "figures", "snn_params")},
+    "seeds": None,            # list of seeds: one run per seed, mean and spread reported
+    "learning_curve_points": None,  # training sizes of figure 5 (None: 10, 30, 100 %)
 })
 
 #: DiehlCookSNN parameters that have a config key of their own (not in snn_params).
@@ -141,6 +159,32 @@ def _check_int(config: Mapping[str, Any], key: str, minimum: int, optional: bool
                           f"{' or None' if optional else ''}, got {value!r}")
 
 
+def _check_choices(cfg: Mapping[str, Any]) -> None:
+    from brainsim.datasets import DATASETS
+
+    if cfg["dataset"] not in DATASETS:
+        raise ConfigError(f"unknown dataset {cfg['dataset']!r}; choose one of {', '.join(DATASETS)}")
+    if cfg["rule"] not in RULES:
+        raise ConfigError(f"unknown rule {cfg['rule']!r}; choose one of {', '.join(sorted(RULES))}")
+    if cfg["backend"] not in BACKENDS:
+        raise ConfigError(f"unknown backend {cfg['backend']!r}; choose one of {', '.join(BACKENDS)}")
+
+
+def _check_snn_params(params: Any, own: Mapping[str, str]) -> None:
+    from brainsim.classifier import DiehlCookSNN
+
+    if not isinstance(params, Mapping):
+        raise ConfigError(f"snn_params must be a mapping of DiehlCookSNN parameters, "
+                          f"got {params!r}")
+    for name in params:
+        if name in own:
+            raise ConfigError(f"snn_params[{name!r}] has a config key of its own; "
+                              f"set {own[name]!r} instead")
+        if name not in DiehlCookSNN._PARAM_NAMES:
+            raise ConfigError(f"snn_params: {name!r} is not a DiehlCookSNN parameter; known: "
+                              f"{', '.join(n for n in DiehlCookSNN._PARAM_NAMES if n not in own)}")
+
+
 def resolve_snn_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Defaults filled in, the protocol applied, every value checked.
 
@@ -159,16 +203,8 @@ def resolve_snn_config(config: Mapping[str, Any] | None = None) -> dict[str, Any
     ConfigError
         Unknown key, a value of the wrong kind, or a protocol clash.
     """
-    from brainsim.classifier import DiehlCookSNN
-    from brainsim.datasets import DATASETS
-
     cfg = merge_config(DEFAULT_SNN_CONFIG, config, "snn experiment")
-    if cfg["dataset"] not in DATASETS:
-        raise ConfigError(f"unknown dataset {cfg['dataset']!r}; choose one of {', '.join(DATASETS)}")
-    if cfg["rule"] not in RULES:
-        raise ConfigError(f"unknown rule {cfg['rule']!r}; choose one of {', '.join(sorted(RULES))}")
-    if cfg["backend"] not in BACKENDS:
-        raise ConfigError(f"unknown backend {cfg['backend']!r}; choose one of {', '.join(BACKENDS)}")
+    _check_choices(cfg)
     if cfg["protocol"] is not None and cfg["protocol"] not in PROTOCOLS:
         raise ConfigError(f"unknown protocol {cfg['protocol']!r}; choose one of "
                           f"{', '.join(PROTOCOLS)} or None")
@@ -183,19 +219,92 @@ def resolve_snn_config(config: Mapping[str, Any] | None = None) -> dict[str, Any
         raise ConfigError(f"baselines must be a list of names among {', '.join(SNN_BASELINES)}, "
                           f"got {baselines!r}")
     cfg["baselines"] = list(dict.fromkeys(baselines))
-    params = cfg["snn_params"]
-    if not isinstance(params, Mapping):
-        raise ConfigError(f"snn_params must be a mapping of DiehlCookSNN parameters, "
-                          f"got {params!r}")
-    own = {v: k for k, v in _SNN_KEYS.items()}
-    for name in params:
-        if name in own:
-            raise ConfigError(f"snn_params[{name!r}] has a config key of its own; "
-                              f"set {own[name]!r} instead")
-        if name not in DiehlCookSNN._PARAM_NAMES:
-            raise ConfigError(f"snn_params: {name!r} is not a DiehlCookSNN parameter; known: "
-                              f"{', '.join(n for n in DiehlCookSNN._PARAM_NAMES if n not in own)}")
+    _check_snn_params(cfg["snn_params"], {v: k for k, v in _SNN_KEYS.items()})
     return apply_protocol(cfg, DEFAULT_SNN_CONFIG)
+
+
+#: DiehlCookSNN parameters that have a compare config key of their own.
+_COMPARE_SNN_KEYS = {"n_neurons": "n_neurons", "rule": "learning_rule", "seed": "random_state",
+                     "backend": "backend", "progress": "progress"}
+
+
+def resolve_compare_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """:data:`DEFAULT_COMPARE_CONFIG` updated with ``config``, every value checked.
+
+    Raises
+    ------
+    ConfigError
+        Unknown key or a value of the wrong kind.
+    """
+    cfg = merge_config(DEFAULT_COMPARE_CONFIG, config, "compare experiment")
+    _check_choices(cfg)
+    for key, minimum, optional in [("n_neurons", 2, False), ("seed", 0, False),
+                                   ("n_train", 1, True), ("n_assign", 1, True),
+                                   ("n_test", 1, True)]:
+        _check_int(cfg, key, minimum, optional)
+    own = {v: k for k, v in _COMPARE_SNN_KEYS.items()}
+    own["n_assign"] = "n_assign"
+    _check_snn_params(cfg["snn_params"], own)
+    for key in ("seeds", "learning_curve_points"):
+        values = cfg[key]
+        if values is None:
+            continue
+        if (isinstance(values, (str, bytes)) or not hasattr(values, "__len__")
+                or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                           for v in values)):
+            raise ConfigError(f"{key} must be a list of whole numbers or None, got {values!r}")
+        cfg[key] = [int(v) for v in values]
+    seeds = cfg["seeds"]
+    if seeds is not None:
+        if len(seeds) < 2 or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+            raise ConfigError(f"seeds must be at least 2 different seeds >= 0 (got {seeds}); "
+                              "for one run set seed instead")
+    if cfg["learning_curve_points"] is not None and (
+            not cfg["learning_curve_points"] or min(cfg["learning_curve_points"]) < 1):
+        raise ConfigError("learning_curve_points must be training sizes >= 1")
+    return cfg
+
+
+def compare_experiment(config: Mapping[str, Any] | None = None,
+                       out_dir: str | os.PathLike | None = None, *,
+                       log: Callable[[str], None] | None = None) -> dict:
+    """The spiking network and the ANNs trained on the same images, compared.
+
+    Models (names as in metrics.json), all trained on the same split with the
+    same seed: ``snn`` (Diehl & Cook 2015, ``n_neurons`` excitatory neurons),
+    ``article_mlp`` (inputs-32-10), ``ann_matched`` (inputs-``n_neurons``-10),
+    ``logreg``, ``kmeans_assign`` and ``kmeans_logreg`` (``n_neurons``
+    prototypes with the network's label assignment / a logistic read-out).
+
+    With ``config["seeds"]`` (two or more seeds) the comparison runs once per
+    seed into ``out_dir/seed_<s>/`` and the result reports, per model, the
+    mean and standard deviation over seeds, the learning curves with error
+    bars, and whether each model's gap to the spiking network is larger than
+    the seed-to-seed spread (:func:`brainsim.seeds.paired_gaps`).
+
+    Parameters
+    ----------
+    config : mapping, optional
+        Keys of :data:`DEFAULT_COMPARE_CONFIG`.
+    out_dir : path, optional
+        Folder for metrics.json, the figures (PNG and PDF) and report.md.
+    log : callable, optional
+        Called with one line of progress at a time (e.g. ``print``).
+
+    Returns
+    -------
+    dict
+        Shaped like ``metrics.json``: ``models``, ``config``, ``versions``,
+        ``timings``, ``dataset``, ``learning_curves`` and more; see
+        :func:`brainsim.comparison.compare_one_seed` and
+        :func:`brainsim.comparison.compare_seeds`.
+    """
+    from brainsim import comparison
+
+    cfg = resolve_compare_config(config)
+    if cfg["seeds"] is None:
+        return comparison.compare_one_seed(cfg, out_dir, log=log)
+    return comparison.compare_seeds(cfg, out_dir, log=log)
 
 
 # --------------------------------------------------------------------------- helpers
