@@ -50,7 +50,9 @@ from brainsim.protocols import PROTOCOLS, apply_protocol
 
 __all__ = [
     "DEFAULT_COMPARE_CONFIG",
+    "DEFAULT_RULES_CONFIG",
     "DEFAULT_SNN_CONFIG",
+    "rules_experiment",
     "compare_experiment",
     "resolve_compare_config",
     "SNN_BASELINES",
@@ -98,6 +100,15 @@ DEFAULT_COMPARE_CONFIG: Mapping[str, Any] = MappingProxyType({
                                           "progress", "figures", "snn_params")},
     "seeds": None,            # list of seeds: one run per seed, mean and spread reported
     "learning_curve_points": None,  # training sizes of figure 5 (None: 10, 30, 100 %)
+})
+
+#: Defaults of :func:`rules_experiment` (the check of the four learning rules).
+DEFAULT_RULES_CONFIG: Mapping[str, Any] = MappingProxyType({
+    **{k: DEFAULT_SNN_CONFIG[k] for k in ("dataset", "data_dir", "seed", "n_neurons",
+                                          "backend", "progress", "figures", "snn_params")},
+    "rules": tuple(RULES),    # learning rules to train, each on the same images
+    "n_train": 2000,          # training images (also used for the label assignment)
+    "n_test": 1000,           # test images
 })
 
 #: DiehlCookSNN parameters that have a config key of their own (not in snn_params).
@@ -162,12 +173,9 @@ def _check_int(config: Mapping[str, Any], key: str, minimum: int, optional: bool
 def _check_choices(cfg: Mapping[str, Any]) -> None:
     from brainsim.datasets import DATASETS
 
-    if cfg["dataset"] not in DATASETS:
-        raise ConfigError(f"unknown dataset {cfg['dataset']!r}; choose one of {', '.join(DATASETS)}")
-    if cfg["rule"] not in RULES:
-        raise ConfigError(f"unknown rule {cfg['rule']!r}; choose one of {', '.join(sorted(RULES))}")
-    if cfg["backend"] not in BACKENDS:
-        raise ConfigError(f"unknown backend {cfg['backend']!r}; choose one of {', '.join(BACKENDS)}")
+    for key, choices in (("dataset", DATASETS), ("rule", sorted(RULES)), ("backend", BACKENDS)):
+        if key in cfg and cfg[key] not in choices:
+            raise ConfigError(f"unknown {key} {cfg[key]!r}; choose one of {', '.join(choices)}")
 
 
 def _check_snn_params(params: Any, own: Mapping[str, str]) -> None:
@@ -523,6 +531,82 @@ def snn_experiment(config: Mapping[str, Any] | None = None,
             t0 = time.perf_counter()
             figures = snn_figures(snn, data, y_pred, out)
             timings["figures"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - t_start
+    result = _finish(models, cfg, timings, figures=figures)
+    if out is not None:
+        write_result(out, result)
+    return result
+
+
+# --------------------------------------------------------------------------- rules
+def rules_experiment(config: Mapping[str, Any] | None = None,
+                     out_dir: str | os.PathLike | None = None, *,
+                     log: Callable[[str], None] | None = None) -> dict:
+    """Train the spiking network once per learning rule on the same images.
+
+    Each network learns from the first ``n_train`` training images, is labelled
+    on the same images and scored on ``n_test`` test images.
+
+    Parameters
+    ----------
+    config : mapping, optional
+        Keys of :data:`DEFAULT_RULES_CONFIG`.
+    out_dir : path, optional
+        Folder for metrics.json and ``receptive_fields_rules`` (PNG and PDF).
+    log : callable, optional
+        Called with one line per rule.
+
+    Returns
+    -------
+    dict
+        Shaped like metrics.json; one model ``snn_<rule>`` per rule.
+    """
+    from brainsim.classifier import DiehlCookSNN
+    from brainsim.datasets import load_dataset
+
+    t_start = time.perf_counter()
+    cfg = merge_config(DEFAULT_RULES_CONFIG, config, "rules experiment")
+    _check_choices(cfg)
+    rules = cfg["rules"]
+    if isinstance(rules, str) or not rules or not all(r in RULES for r in rules):
+        raise ConfigError(f"rules must be a list of names among {', '.join(sorted(RULES))}, "
+                          f"got {rules!r}")
+    for key, minimum in [("n_neurons", 2), ("seed", 0), ("n_train", 1), ("n_test", 1)]:
+        _check_int(cfg, key, minimum, False)
+    own = {"n_neurons": "n_neurons", "learning_rule": "rules", "random_state": "seed",
+           "backend": "backend", "progress": "progress"}
+    _check_snn_params(cfg["snn_params"], own)
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    data = load_dataset(cfg["dataset"], data_dir=cfg["data_dir"], n_train=cfg["n_train"],
+                        n_test=cfg["n_test"])
+    models, timings, weights = {}, {}, {}
+    for rule in rules:
+        start = time.perf_counter()
+        snn = DiehlCookSNN(n_neurons=cfg["n_neurons"], learning_rule=rule,
+                           backend=cfg["backend"], progress=cfg["progress"],
+                           random_state=cfg["seed"], **cfg["snn_params"])
+        snn.fit(data.X_train, data.y_train)
+        acc = snn.score(data.X_test, data.y_test)
+        timings[rule] = time.perf_counter() - start
+        weights[rule] = snn.weights_
+        models[f"snn_{rule}"] = {
+            "test_accuracy": acc, "n_train": len(data.y_train), "n_test": len(data.y_test),
+            "rule": rule, "n_neurons": cfg["n_neurons"],
+            "training_presentations": snn.training_presentations_,
+            "unassigned_neurons": int(np.sum(snn.assignments_ < 0)),
+            "train_seconds": snn.timings_.get("train"),
+        }
+        if log is not None:
+            log(f"{rule:12s} test accuracy {acc:.3f} ({len(data.y_test)} images, "
+                f"{timings[rule]:.0f} s)")
+    figures: list[str] = []
+    if out is not None and cfg["figures"]:
+        from brainsim.figures import rules_figure
+
+        accuracy = {rule: models[f"snn_{rule}"]["test_accuracy"] for rule in rules}
+        figures = rules_figure(weights, accuracy, data.image_shape, out)
     timings["total"] = time.perf_counter() - t_start
     result = _finish(models, cfg, timings, figures=figures)
     if out is not None:

@@ -18,7 +18,8 @@ from brainsim.analysis import lifetime_sparsity, population_sparsity
 from brainsim.cli import save_figure
 from brainsim.report import MODEL_LABELS, MODEL_ORDER
 
-__all__ = ["snn_figures", "compare_figures", "learning_curves_figure", "most_active",
+__all__ = ["snn_figures", "compare_figures", "learning_curves_figure", "rules_figure",
+           "most_active",
            "COMPARE_FIGURES"]
 
 #: Figure names of the comparison, in the issue's order.
@@ -341,3 +342,34 @@ def learning_curves_figure(curves: Mapping[str, Mapping[str, Any]], n_classes: i
     ax.legend(loc="center left", bbox_to_anchor=(1.02, 0.5))
     save_figure(fig, out, name)
     return name
+
+
+def rules_figure(weights: Mapping[str, np.ndarray], accuracy: Mapping[str, float],
+                 image_shape: tuple, out_dir: str | os.PathLike) -> list[str]:
+    """The learned weights of every rule side by side (``receptive_fields_rules``).
+
+    Parameters
+    ----------
+    weights : mapping
+        Rule -> input weights, shape (n_inputs, n_neurons).
+    accuracy : mapping
+        Rule -> test accuracy (fraction), shown in the titles.
+    image_shape : tuple
+        Shape of one input image.
+    out_dir : path
+
+    Returns
+    -------
+    list of str
+        Paths of the PNG and PDF written.
+    """
+    import matplotlib.pyplot as plt
+
+    from brainsim import plotting
+
+    plotting.apply_style()
+    fig, axes = plt.subplots(1, len(weights), figsize=(4.2 * len(weights), 4.4), squeeze=False)
+    for ax, (rule, w) in zip(axes[0], weights.items()):
+        plotting.plot_receptive_fields(w, image_shape, ax=ax, colorbar=False,
+                                       title=f"{rule} ({100 * accuracy[rule]:.1f} %)")
+    return [str(p) for p in save_figure(fig, out_dir, "receptive_fields_rules")]

@@ -53,6 +53,15 @@ def test_bad_configs_raise_before_any_work(config, message):
         snn_experiment(config)
 
 
+def test_rules_experiment_checks_its_config():
+    from brainsim.experiment import rules_experiment
+
+    with pytest.raises(ConfigError, match="rules must be a list of names among exponential"):
+        rules_experiment({"rules": ["oja"]})
+    with pytest.raises(ConfigError, match="unknown rules experiment config key 'rule'"):
+        rules_experiment({"rule": "triplet"})
+
+
 def test_snn_params_pass_through_to_the_estimator():
     cfg = resolve_snn_config({"snn_params": {"presentation_time": 0.25, "chunk_size": 50}})
     assert cfg["snn_params"] == {"presentation_time": 0.25, "chunk_size": 50}
