@@ -29,12 +29,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from brainsim.errors import ConfigError
-from brainsim.experiment import (
-    _COMPARE_SNN_KEYS,
-    fit_and_score,
-    to_json,
-    write_result,
-)
+from brainsim.experiment import fit_and_score, snn_kwargs, to_json, write_result
 
 __all__ = [
     "ANN_NAMES",
@@ -316,9 +311,7 @@ def compare_one_seed(cfg: Mapping[str, Any], out_dir: str | os.PathLike | None =
         + (f" (from {data.source})" if data.source else "")
         + f"; learning-curve points {points}; seed {cfg['seed']}")
 
-    snn_kw = {param: cfg[key] for key, param in _COMPARE_SNN_KEYS.items()}
-    snn_kw.update(cfg["snn_params"])
-    snn = DiehlCookSNN(**snn_kw)
+    snn = DiehlCookSNN(**snn_kwargs(cfg))
     X_train, X_test = images_to_features(data.X_train), images_to_features(data.X_test)
     builder = None
     if snn.backend == "standalone":

@@ -59,6 +59,7 @@ __all__ = [
     "default_snn_config",
     "resolve_snn_config",
     "snn_experiment",
+    "snn_kwargs",
     "to_json",
 ]
 
@@ -111,12 +112,27 @@ DEFAULT_RULES_CONFIG: Mapping[str, Any] = MappingProxyType({
     "n_test": 1000,           # test images
 })
 
-#: DiehlCookSNN parameters that have a config key of their own (not in snn_params).
-_SNN_KEYS = {"n_neurons": "n_neurons", "rule": "learning_rule", "seed": "random_state",
-             "epochs": "n_epochs", "n_assign": "n_assign", "n_repeats": "n_repeats",
-             "backend": "backend", "threads": "openmp_threads",
-             "checkpoint_dir": "checkpoint_dir", "checkpoint_every": "checkpoint_every",
-             "progress": "progress"}
+#: Config keys named differently from the DiehlCookSNN parameter they set. Every
+#: other config key that is a DiehlCookSNN parameter name (n_neurons, n_assign,
+#: backend, ...) is passed on as it is, so a new estimator option needs one line
+#: in the DEFAULT_*_CONFIG mapping only.
+_RENAMED = {"rule": "learning_rule", "seed": "random_state", "epochs": "n_epochs",
+            "threads": "openmp_threads", "rules": "learning_rule"}
+
+
+def _snn_param(key: str) -> str | None:
+    """The DiehlCookSNN parameter a config key sets, or None."""
+    from brainsim.classifier import DiehlCookSNN
+
+    name = _RENAMED.get(key, key)
+    return name if name in DiehlCookSNN._PARAM_NAMES else None
+
+
+def snn_kwargs(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """DiehlCookSNN keyword arguments of a resolved config (its keys and ``snn_params``)."""
+    kw = {_snn_param(k): v for k, v in cfg.items() if k != "rules" and _snn_param(k)}
+    kw.update(cfg.get("snn_params") or {})
+    return kw
 
 
 def default_snn_config() -> dict[str, Any]:
@@ -178,9 +194,11 @@ def _check_choices(cfg: Mapping[str, Any]) -> None:
             raise ConfigError(f"unknown {key} {cfg[key]!r}; choose one of {', '.join(choices)}")
 
 
-def _check_snn_params(params: Any, own: Mapping[str, str]) -> None:
+def _check_snn_params(params: Any, defaults: Mapping[str, Any]) -> None:
+    """``snn_params`` must name DiehlCookSNN parameters without a config key of their own."""
     from brainsim.classifier import DiehlCookSNN
 
+    own = {_snn_param(k): k for k in defaults if _snn_param(k)}
     if not isinstance(params, Mapping):
         raise ConfigError(f"snn_params must be a mapping of DiehlCookSNN parameters, "
                           f"got {params!r}")
@@ -227,13 +245,8 @@ def resolve_snn_config(config: Mapping[str, Any] | None = None) -> dict[str, Any
         raise ConfigError(f"baselines must be a list of names among {', '.join(SNN_BASELINES)}, "
                           f"got {baselines!r}")
     cfg["baselines"] = list(dict.fromkeys(baselines))
-    _check_snn_params(cfg["snn_params"], {v: k for k, v in _SNN_KEYS.items()})
+    _check_snn_params(cfg["snn_params"], DEFAULT_SNN_CONFIG)
     return apply_protocol(cfg, DEFAULT_SNN_CONFIG)
-
-
-#: DiehlCookSNN parameters that have a compare config key of their own.
-_COMPARE_SNN_KEYS = {"n_neurons": "n_neurons", "rule": "learning_rule", "seed": "random_state",
-                     "backend": "backend", "progress": "progress"}
 
 
 def resolve_compare_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -250,9 +263,7 @@ def resolve_compare_config(config: Mapping[str, Any] | None = None) -> dict[str,
                                    ("n_train", 1, True), ("n_assign", 1, True),
                                    ("n_test", 1, True)]:
         _check_int(cfg, key, minimum, optional)
-    own = {v: k for k, v in _COMPARE_SNN_KEYS.items()}
-    own["n_assign"] = "n_assign"
-    _check_snn_params(cfg["snn_params"], own)
+    _check_snn_params(cfg["snn_params"], DEFAULT_COMPARE_CONFIG)
     for key in ("seeds", "learning_curve_points"):
         values = cfg[key]
         if values is None:
@@ -476,10 +487,7 @@ def snn_experiment(config: Mapping[str, Any] | None = None,
         checkpoint_dir = str(out / "checkpoint")
     if cfg["fresh"] and checkpoint_dir is not None and Path(checkpoint_dir).exists():
         shutil.rmtree(checkpoint_dir)
-    snn_kw = {param: cfg[key] for key, param in _SNN_KEYS.items()}
-    snn_kw["checkpoint_dir"] = checkpoint_dir
-    snn_kw.update(cfg["snn_params"])
-    snn = DiehlCookSNN(**snn_kw)
+    snn = DiehlCookSNN(**dict(snn_kwargs(cfg), checkpoint_dir=checkpoint_dir))
 
     snn.partial_fit(data.X_train[:n_train])  # STDP, no labels, `epochs` passes
     snn.assign(data.X_train[:n_assign], data.y_train[:n_assign])
@@ -573,9 +581,7 @@ def rules_experiment(config: Mapping[str, Any] | None = None,
                           f"got {rules!r}")
     for key, minimum in [("n_neurons", 2), ("seed", 0), ("n_train", 1), ("n_test", 1)]:
         _check_int(cfg, key, minimum, False)
-    own = {"n_neurons": "n_neurons", "learning_rule": "rules", "random_state": "seed",
-           "backend": "backend", "progress": "progress"}
-    _check_snn_params(cfg["snn_params"], own)
+    _check_snn_params(cfg["snn_params"], DEFAULT_RULES_CONFIG)
     out = Path(out_dir) if out_dir is not None else None
     if out is not None:
         out.mkdir(parents=True, exist_ok=True)
@@ -584,9 +590,7 @@ def rules_experiment(config: Mapping[str, Any] | None = None,
     models, timings, weights = {}, {}, {}
     for rule in rules:
         start = time.perf_counter()
-        snn = DiehlCookSNN(n_neurons=cfg["n_neurons"], learning_rule=rule,
-                           backend=cfg["backend"], progress=cfg["progress"],
-                           random_state=cfg["seed"], **cfg["snn_params"])
+        snn = DiehlCookSNN(**dict(snn_kwargs(cfg), learning_rule=rule))
         snn.fit(data.X_train, data.y_train)
         acc = snn.score(data.X_test, data.y_test)
         timings[rule] = time.perf_counter() - start

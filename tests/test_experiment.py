@@ -18,6 +18,7 @@ from brainsim.experiment import (
     default_snn_config,
     resolve_snn_config,
     snn_experiment,
+    snn_kwargs,
 )
 from brainsim.protocols import PAPER_PROTOCOL, apply_protocol, paper_run
 
@@ -63,8 +64,12 @@ def test_rules_experiment_checks_its_config():
 
 
 def test_snn_params_pass_through_to_the_estimator():
-    cfg = resolve_snn_config({"snn_params": {"presentation_time": 0.25, "chunk_size": 50}})
+    cfg = resolve_snn_config({"snn_params": {"presentation_time": 0.25, "chunk_size": 50},
+                              "epochs": 3, "threads": 2, "rule": "triplet", "seed": 7})
     assert cfg["snn_params"] == {"presentation_time": 0.25, "chunk_size": 50}
+    snn = DiehlCookSNN(**snn_kwargs(cfg))
+    assert (snn.n_epochs, snn.openmp_threads, snn.learning_rule, snn.random_state,
+            snn.presentation_time, snn.chunk_size) == (3, 2, "triplet", 7, 0.25, 50)
 
 
 # --------------------------------------------------------------------------- protocol
