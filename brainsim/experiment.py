@@ -10,7 +10,9 @@ same functions and get the same result:
   images: accuracy, learning curves, activity, similarity, cost, seven
   figures and a report (what ``experiments/compare.py`` runs); with
   ``seeds`` it runs once per seed and reports mean and spread
-  (:mod:`brainsim.comparison`, :mod:`brainsim.seeds`).
+  (:mod:`brainsim.comparison`, :mod:`brainsim.seeds`);
+- :func:`rules_experiment` -- the network trained once per STDP rule on the
+  same images (what ``experiments/rules.py`` runs).
 
 The returned dict has the shape of ``metrics.json`` (see :mod:`brainsim.cli`):
 ``config`` (every option, defaults filled in), ``models`` (one entry per model,
@@ -49,15 +51,17 @@ from brainsim.plasticity import DEFAULT_RULE, RULES
 from brainsim.protocols import PROTOCOLS, apply_protocol
 
 __all__ = [
+    "BACKENDS",
     "DEFAULT_COMPARE_CONFIG",
     "DEFAULT_RULES_CONFIG",
     "DEFAULT_SNN_CONFIG",
-    "rules_experiment",
-    "compare_experiment",
-    "resolve_compare_config",
     "SNN_BASELINES",
+    "compare_experiment",
     "default_snn_config",
+    "merge_config",
+    "resolve_compare_config",
     "resolve_snn_config",
+    "rules_experiment",
     "snn_experiment",
     "snn_kwargs",
     "to_json",
