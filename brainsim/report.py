@@ -699,7 +699,8 @@ def _gap_verdict(name: str, gap: Mapping[str, Any]) -> str:
     if gap.get("larger_than_spread"):
         verdict = "larger than the seed-to-seed spread"
     else:
-        verdict = "not larger than the seed-to-seed spread (it could be chance of the seeds)"
+        verdict = ("not larger than the seed-to-seed spread (with these seeds it cannot be "
+                   "told apart from seed-to-seed variation)")
     return f"The {_label(name)} is {where} ({stats}): the gap is {verdict}."
 
 
