@@ -480,7 +480,8 @@ class DiehlCookSNN:
         expected = self._checkpoint_identity(data_hash)
         if meta.get("identity") != expected:
             stored = meta.get("identity", {})
-            diff = sorted(k for k in set(expected) | set(stored) if stored.get(k) != expected.get(k))
+            diff = sorted(k for k in set(expected) | set(stored)
+                          if stored.get(k) != expected.get(k))
             raise ModelFileError(
                 f"checkpoint {path} belongs to a different training run (differs in: "
                 f"{', '.join(diff)}); use another checkpoint folder or delete it"

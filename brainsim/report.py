@@ -728,8 +728,9 @@ def render_seed_report(metrics: Mapping[str, Any], *, title: str | None = None) 
     gaps = metrics.get("gaps") or {}
     any_entry = next(iter(models.values()))
     n_train, n_test = int(any_entry["n_train"]), int(any_entry["n_test"])
-    L = [f"# {title or f'Spiking network vs artificial neural networks on {ds_name}, {len(seeds)} seeds'}",
-         ""]
+    title = title or (f"Spiking network vs artificial neural networks on {ds_name}, "
+                      f"{len(seeds)} seeds")
+    L = [f"# {title}", ""]
     L.append(_paragraph([
         f"Every model was trained with each of the seeds {', '.join(map(str, seeds))} on the "
         f"same {n_train} training images of `{ds_name}` and tested on the same {n_test} test "

@@ -75,9 +75,9 @@ def test_snn_params_pass_through_to_the_estimator():
 # --------------------------------------------------------------------------- protocol
 def test_paper_protocol_table():
     # 100 neurons: what the README's paper command has always run
-    assert resolve_snn_config({"protocol": "paper"}) | {} == resolve_snn_config(
-        {"n_train": 40000, "epochs": 1, "n_assign": 60000, "n_test": 10000}) | {
-        "protocol": "paper"}
+    explicit = {"n_train": 40000, "epochs": 1, "n_assign": 60000, "n_test": 10000}
+    assert resolve_snn_config({"protocol": "paper"}) == dict(resolve_snn_config(explicit),
+                                                             protocol="paper")
     assert [(r.n_neurons, r.n_train, r.epochs) for r in PAPER_PROTOCOL.values()] == [
         (100, 40000, 1), (400, 60000, 3), (1600, 60000, 7), (6400, 60000, 15)]
     assert [r.paper_accuracy for r in PAPER_PROTOCOL.values()] == [0.829, 0.870, 0.919, 0.950]
@@ -91,7 +91,8 @@ def test_paper_protocol_table():
 
 
 def test_paper_protocol_needs_the_full_training_set():
-    with pytest.raises(ConfigError, match="protocol 'paper' needs 60000 training and 10000 test images, more than digits has"):
+    with pytest.raises(ConfigError, match="protocol 'paper' needs 60000 training and 10000 "
+                                          "test images, more than digits has"):
         snn_experiment({"protocol": "paper", "progress": False, "backend": "runtime"})
 
 
