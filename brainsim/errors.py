@@ -17,6 +17,7 @@ __all__ = [
     "ChecksumError",
     "CorruptFileError",
     "ModelFileError",
+    "FolderInUseError",
 ]
 
 
@@ -46,3 +47,7 @@ class CorruptFileError(DatasetError):
 
 class ModelFileError(BrainsimError):
     """A saved network cannot be loaded: corrupt, truncated or incompatible file."""
+
+
+class FolderInUseError(BrainsimError):
+    """Another run is writing into the same output or checkpoint folder."""

@@ -666,5 +666,6 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / filename
-    path.write_text(render_report(metrics, figures, title=title), encoding="utf-8")
-    return path
+    from brainsim.fileio import write_text
+
+    return write_text(path, render_report(metrics, figures, title=title))  # atomic
