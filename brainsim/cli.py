@@ -23,6 +23,7 @@ writes into one folder at a time. Results are written atomically
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import importlib.metadata
 import math
@@ -159,6 +160,9 @@ def claim_output_folder(out: str | os.PathLike, *, option: str = "--out") -> Pat
             f"{option} folder {folder} cannot be written ({err.strerror or err}); "
             f"{_hint(err, option)}"
         ) from None
+    for stale in folder.glob(".*.tmp"):  # left by a killed run; ours now that we hold the lock
+        with contextlib.suppress(OSError):
+            stale.unlink()
     return folder
 
 
