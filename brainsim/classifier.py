@@ -37,7 +37,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from brainsim import __version__
 from brainsim import model as M
 from brainsim.encoding import flatten_images, stimulus_rows
-from brainsim.errors import BrainsimError, ConfigError, ModelFileError
+from brainsim.errors import BrainsimError, ConfigError, ModelFileError, NotFittedError
 from brainsim.fileio import lock_folder, write_npz
 from brainsim.network import NetworkShape, time_steps
 from brainsim.plasticity import DEFAULT_RULE, get_rule
@@ -191,6 +191,19 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
                    if getattr(defaults, k) != v]
         return f"DiehlCookSNN({', '.join(changed)})"
 
+    def __sklearn_tags__(self):
+        """scikit-learn tags: a classifier (with ``transform``) of non-negative dense images."""
+        from sklearn.utils import TransformerTags
+
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True  # pixel intensities 0..255
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        tags.transformer_tags = TransformerTags()  # transform(): spike counts per neuron
+        tags.classifier_tags.poor_score = True  # small networks on few images
+        tags.non_deterministic = False  # same random_state, same spikes
+        return tags
+
     def _validate_params(self) -> None:
         def positive_int(name, minimum=1):
             value = getattr(self, name)
@@ -337,9 +350,10 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
 
     def _check_fitted(self, assigned: bool = False) -> None:
         if not hasattr(self, "weights_"):
-            raise ConfigError("this DiehlCookSNN is not trained yet; call fit() or load() first")
+            raise NotFittedError("this DiehlCookSNN is not trained yet; call fit() or load() first")
         if assigned and not hasattr(self, "assignments_"):
-            raise ConfigError("neurons have no labels yet; call fit(X, y) or assign(X, y) first")
+            raise NotFittedError(
+                "neurons have no labels yet; call fit(X, y) or assign(X, y) first")
 
     def partial_fit(self, X) -> "DiehlCookSNN":
         """Continue unsupervised STDP learning on the images `X` (labels unused).
@@ -378,9 +392,11 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         X = _as_array(X)
-        _check_images(X)
+        if X.ndim == 0 or len(X) == 0:
+            _check_images(X)  # the error for no images
         y = self._check_y(y, len(X))
         classes = _classes_of(y)
+        _check_images(X)
         for attr in ("weights_", "assignments_"):
             if hasattr(self, attr):
                 delattr(self, attr)
@@ -544,13 +560,13 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             warnings.warn(
                 f"classes {_show(absent)} have no images among the {self.n_assign_} assignment "
                 f"images; they get no neurons and are never predicted (raise n_assign or "
-                f"shuffle the training images)", LabelWarning, stacklevel=3)
+                f"shuffle the training images)", LabelWarning, stacklevel=4)
         if np.all(self.assignments_ < 0):
             warnings.warn(
                 "no excitatory neuron fired during the label assignment (all-black images, or "
                 f"too short a training?); every image will be predicted as "
                 f"{_show([self.classes_[0]])}",
-                LabelWarning, stacklevel=3)
+                LabelWarning, stacklevel=4)
             return
         no_neurons = [c for i, c in enumerate(self.classes_)
                       if i in set(present.tolist()) and not np.any(self.assignments_ == i)]
@@ -558,7 +574,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             warnings.warn(
                 f"classes {_show(no_neurons)} got no neuron in the label assignment and are "
                 f"never predicted; use more neurons (n_neurons={self.n_neurons}) or more "
-                f"training", LabelWarning, stacklevel=3)
+                f"training", LabelWarning, stacklevel=4)
 
     def decision_function(self, X) -> np.ndarray:
         """Mean spike count of the neurons assigned to each class, (n_images, n_classes).
@@ -784,9 +800,16 @@ def _check_images(X) -> np.ndarray:
         raise ConfigError(f"images must hold numbers 0..255, got dtype {X.dtype}; convert "
                           f"them to numbers (e.g. X.astype(np.uint8))")
     if np.issubdtype(X.dtype, np.complexfloating):
-        raise ConfigError(f"images must hold real numbers 0..255, got dtype {X.dtype}")
+        raise ConfigError(f"Complex data not supported: images must hold real numbers 0..255, "
+                          f"got dtype {X.dtype}")
     if X.ndim in (2, 3) and X.shape[0] > 0 and X[0].size == 0:
-        raise ConfigError(f"images have no pixels (shape {X.shape})")
+        raise ConfigError(f"images have no pixels: 0 feature(s) (shape={X.shape}) while a "
+                          f"minimum of 1 is required. Give images with pixels")
+    if X.size and np.isfinite(X).all() and X.min() < 0:  # NaN and inf: flatten_images says so
+        raise ConfigError(
+            f"Negative values in data: pixel intensities must lie in 0..255 (smallest "
+            f"{float(X.min()):g}); shift and rescale the images, e.g. "
+            f"(X - X.min()) * 255 / (X.max() - X.min())")
     flat = flatten_images(X)
     hi = float(flat.max())
     if 0 < hi <= 1 and np.issubdtype(flat.dtype, np.floating):
@@ -799,8 +822,9 @@ def _check_images(X) -> np.ndarray:
 def _check_labels(y, n: int) -> np.ndarray:
     """Labels as a 1-D array of ``n`` values, or a one-line error."""
     if y is None:
-        raise ConfigError("labels y are needed (fit(X, y)); the network learns without them "
-                          "but uses them to label its neurons")
+        raise ConfigError("DiehlCookSNN requires y to be passed, but the target y is None: the "
+                          "network learns without labels but needs them to label its neurons "
+                          "(partial_fit(X) learns without them)")
     if hasattr(y, "toarray"):
         raise ConfigError("labels y must be a dense 1-D array, not a sparse matrix")
     y = np.asarray(y)
@@ -814,8 +838,12 @@ def _check_labels(y, n: int) -> np.ndarray:
     if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
         raise ConfigError("labels y contain NaN or infinite values")
     if np.issubdtype(y.dtype, np.complexfloating):
-        raise ConfigError(f"labels y must be integers, strings or other sortable values, "
-                          f"got dtype {y.dtype}")
+        raise ConfigError(f"Complex data not supported: labels y must be integers, strings or "
+                          f"other sortable values, got dtype {y.dtype}")
+    if np.issubdtype(y.dtype, np.floating) and np.any(y != np.round(y)):
+        raise ConfigError(
+            f"Unknown label type: continuous (labels y are real numbers such as "
+            f"{y[y != np.round(y)][0]:g}); give class labels (integers or strings)")
     return y
 
 

@@ -9,6 +9,8 @@ traceback.
 
 from __future__ import annotations
 
+from sklearn.exceptions import NotFittedError as _SklearnNotFittedError
+
 __all__ = [
     "BrainsimError",
     "ConfigError",
@@ -18,6 +20,7 @@ __all__ = [
     "CorruptFileError",
     "ModelFileError",
     "FolderInUseError",
+    "NotFittedError",
 ]
 
 
@@ -51,3 +54,7 @@ class ModelFileError(BrainsimError):
 
 class FolderInUseError(BrainsimError):
     """Another run is writing into the same output or checkpoint folder."""
+
+
+class NotFittedError(ConfigError, _SklearnNotFittedError):
+    """A network is used before ``fit`` (scikit-learn's ``NotFittedError`` as well)."""

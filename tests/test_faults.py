@@ -190,7 +190,7 @@ def test_labels_of_another_length(digits):
 
 
 @pytest.mark.parametrize("y, message", [
-    (None, "labels y are needed"),
+    (None, "requires y to be passed, but the target y is None"),
     (np.zeros((5, 1)), r"1-D array.*y.ravel\(\)"),
     (np.array([0, 1, np.nan, 1, 0]), "NaN"),
     (np.array([0, "a", 1, "b", 0], dtype=object), "mix types"),
@@ -430,9 +430,10 @@ def _check_complete(kind: str, target: Path, *, new: bool) -> None:
         assert meta["progress"]["next_image"] == (99 if new else 5)
 
 
-@pytest.mark.parametrize("kind, name", [("metrics", "metrics.json"), ("model", "snn.npz"),
-                                        ("checkpoint", "checkpoint.npz")])
-@pytest.mark.parametrize("existing", [True, False], ids=["old-file", "no-file"])
+@pytest.mark.parametrize("kind, name, existing", [
+    ("metrics", "metrics.json", True), ("metrics", "metrics.json", False),
+    ("model", "snn.npz", True), ("checkpoint", "checkpoint.npz", True),
+], ids=["metrics-old-file", "metrics-no-file", "model-old-file", "checkpoint-old-file"])
 def test_killed_between_temp_write_and_rename(tmp_path, kind, name, existing):
     target = tmp_path / name
     if existing:
