@@ -693,14 +693,20 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         if not path.exists() and path.suffix != ".npz" and path.with_suffix(".npz").exists():
             path = path.with_suffix(".npz")  # the name given to save()
         if not path.exists():
-            raise ModelFileError(f"no saved network at {path}")
+            raise ModelFileError(f"no saved network at {path}; check the path")
         try:
             with np.load(path, allow_pickle=False) as f:
                 header = json.loads(str(f["header"]))
                 arrays = {k: np.array(f[k]) for k in f.files if k != "header"}
         except Exception as err:  # noqa: BLE001
+            if isinstance(err, ValueError) and "pickled" in str(err):
+                raise ModelFileError(
+                    f"{path} is not a readable brainsim network file: it holds pickled Python "
+                    f"objects, which are never loaded (unpickling can run any code); write "
+                    f"networks with DiehlCookSNN.save") from None
             raise ModelFileError(
-                f"{path} is not a readable brainsim network file ({type(err).__name__}: {err})"
+                f"{path} is not a readable brainsim network file ({type(err).__name__}: {err}); "
+                f"it is damaged or truncated: save the network again"
             ) from None
         if not isinstance(header, dict) or header.get("format") != FILE_FORMAT:
             raise ModelFileError(f"{path} is not a brainsim Diehl & Cook network file")
@@ -805,7 +811,11 @@ def _check_images(X) -> np.ndarray:
     if X.ndim in (2, 3) and X.shape[0] > 0 and X[0].size == 0:
         raise ConfigError(f"images have no pixels: 0 feature(s) (shape={X.shape}) while a "
                           f"minimum of 1 is required. Give images with pixels")
-    if X.size and np.isfinite(X).all() and X.min() < 0:  # NaN and inf: flatten_images says so
+    if np.issubdtype(X.dtype, np.floating) and X.size and not np.isfinite(X).all():
+        bad = int(np.flatnonzero(~np.isfinite(X.reshape(len(X), -1)).all(axis=1))[0])
+        raise ConfigError(f"images contain NaN or infinite values (the first in image {bad}); "
+                          f"replace them (e.g. np.nan_to_num(X)) or drop those images")
+    if X.size and X.min() < 0:
         raise ConfigError(
             f"Negative values in data: pixel intensities must lie in 0..255 (smallest "
             f"{float(X.min()):g}); shift and rescale the images, e.g. "
