@@ -64,12 +64,10 @@ def _fsync_folder(folder: Path) -> None:
 
 
 def _with_filename(err: OSError, path: Path) -> OSError:
-    """The same error, naming ``path`` if it names no file."""
-    if getattr(err, "filename", None):
+    """The same kind of error (``OSError`` picks the subclass from errno), naming ``path``."""
+    if err.errno is None:
         return err
-    new = OSError(err.errno, err.strerror or str(err), str(path))
-    new.__cause__ = err
-    return new
+    return OSError(err.errno, err.strerror or str(err), str(path))
 
 
 def atomic_write(path: str | os.PathLike, writer: Callable[[IO[bytes]], Any]) -> Path:
@@ -96,7 +94,10 @@ def atomic_write(path: str | os.PathLike, writer: Callable[[IO[bytes]], Any]) ->
     """
     path = Path(path)
     folder = path.parent
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as err:
+        raise _with_filename(err, path) from err
     tmp = Path(tmp_name)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -160,9 +161,14 @@ def write_npz(path: str | os.PathLike, *, compressed: bool = False, **arrays) ->
     import numpy as np
 
     save = np.savez_compressed if compressed else np.savez
+    arrays = {name: np.asarray(value) for name, value in arrays.items()}
+    pickled = [name for name, value in arrays.items() if value.dtype.hasobject]
+    if pickled:  # np.savez would pickle them (its allow_pickle exists only from numpy 2.1)
+        raise ValueError(f"arrays {', '.join(pickled)} hold Python objects; .npz files written "
+                         f"here never contain pickles")
 
     def writer(fh: IO[bytes]) -> None:
-        save(fh, allow_pickle=False, **arrays)
+        save(fh, **arrays)
 
     return atomic_write(path, writer)
 

@@ -577,6 +577,21 @@ def test_figures_and_report_are_written_atomically(tmp_path, monkeypatch):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fig.png", "report.md"]
 
 
+def test_atomic_write_helpers(tmp_path):
+    target = fileio.write_json(tmp_path / "a.json", {"x": [1, 2]})
+    assert json.loads(target.read_text()) == {"x": [1, 2]}
+    assert oct(target.stat().st_mode & 0o777) == oct(0o666 & ~fileio._UMASK)  # not mkstemp's 0600
+    with pytest.raises(TypeError):  # not serialisable: nothing written, old file kept
+        fileio.write_json(target, {"x": object()})
+    assert json.loads(target.read_text()) == {"x": [1, 2]}
+    with pytest.raises(ValueError, match="never contain pickles"):
+        fileio.write_npz(tmp_path / "o.npz", a=np.array([{}], dtype=object))
+    with pytest.raises(FileNotFoundError) as info:
+        fileio.write_text(tmp_path / "missing" / "x.txt", "x")
+    assert info.value.filename == str(tmp_path / "missing" / "x.txt")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.json"]
+
+
 # ====================================================  one writer per folder
 _HOLD_LOCK = textwrap.dedent("""
     import sys, time
