@@ -560,7 +560,10 @@ def _download(name: str, spec: _IdxSpec, data_dir) -> Path:
         with open(part, "rb") as fh:
             compressed = fh.read(2) == b"\x1f\x8b"
         final = target_dir / (spec.filename + (".gz" if compressed else ""))
-        os.replace(part, final)
+        os.replace(part, final)  # only a verified, complete file gets the name that is used
+        from brainsim.fileio import _fsync_folder
+
+        _fsync_folder(target_dir)
         return final
     if checksum_failure is not None:
         raise type(checksum_failure)("; ".join(failures))
@@ -598,6 +601,8 @@ def _fetch(url: str, dest: Path) -> None:
                     break
                 fh.write(chunk)
                 bar.update(len(chunk))
+            fh.flush()
+            os.fsync(fh.fileno())  # on disk before it is verified and renamed
         if total is not None and dest.stat().st_size != total:
             raise OSError(f"connection closed after {dest.stat().st_size} of {total} bytes")
 

@@ -706,8 +706,17 @@ def test_read_only_compile_cache(tmp_path, deny_writes, monkeypatch, standalone_
     # a read-only cache that holds the build: used as it is, runs go to the temp folder
     before = snn.transform(digits.X_test[:8])
     deny_writes(standalone_cache)
+    made = []
+    real_mkdtemp = simulation.tempfile.mkdtemp
+
+    def spy(*args, **kw):
+        made.append(kw.get("prefix"))
+        return real_mkdtemp(*args, **kw)
+
+    monkeypatch.setattr(simulation.tempfile, "mkdtemp", spy)
     snn._inference_sim = simulation.StandaloneSimulator(shape, directory=standalone_cache)
     np.testing.assert_array_equal(snn.transform(digits.X_test[:8]), before)
+    assert "brainsim_run_" in made  # refused in the cache, so the run went to the temp folder
     # a read-only cache without the build: a private cache, with a message
     empty = tmp_path / "readonly-cache"
     deny_writes(empty)
