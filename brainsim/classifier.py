@@ -392,8 +392,8 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         X = _as_array(X)
-        if X.ndim == 0 or len(X) == 0:
-            _check_images(X)  # the error for no images
+        if X.ndim not in (2, 3) or len(X) == 0:
+            _check_images(X)  # the error for no images or a wrong shape comes first
         y = self._check_y(y, len(X))
         classes = _classes_of(y)
         _check_images(X)
