@@ -727,11 +727,26 @@ def test_read_only_compile_cache(tmp_path, deny_writes, monkeypatch, standalone_
 
 
 # ==============================================================  environment
-def test_no_cxx_compiler(tmp_path, monkeypatch, digits):
-    monkeypatch.setenv("CXX", str(tmp_path / "no-such-g++"))
+@pytest.mark.parametrize("how", ["CXX", "PATH"])
+def test_no_cxx_compiler(tmp_path, monkeypatch, digits, how):
+    if how == "CXX":
+        monkeypatch.setenv("CXX", str(tmp_path / "no-such-g++"))
+    else:
+        monkeypatch.delenv("CXX", raising=False)
+        monkeypatch.setenv("PATH", str(tmp_path))  # no g++ on it
     snn = small_snn(cache_dir=str(tmp_path / "cache"), n_neurons=3)  # a shape never built
     with pytest.raises(BrainsimError, match=r"no C\+\+ compiler found.*backend='runtime' "
                                             r"\(--backend runtime in the scripts\)"):
+        snn.fit(digits.X_train[:5], digits.y_train[:5])
+
+
+def test_compiler_that_fails(tmp_path, monkeypatch, digits):
+    """A compiler that exists but fails: the build's own error, naming backend='runtime'."""
+    monkeypatch.setenv("CXX", "false")  # found on PATH, fails on every call
+    snn = small_snn(cache_dir=str(tmp_path / "cache"), n_neurons=3)
+    with pytest.raises(BrainsimError, match=r"building the C\+\+ standalone network failed "
+                                            r"\(is a C\+\+ compiler such as g\+\+ installed\? "
+                                            r"use backend='runtime'"):
         snn.fit(digits.X_train[:5], digits.y_train[:5])
 
 
