@@ -61,6 +61,7 @@ SIMULATED_CHECKS_COVERED_BY = {
     "check_f_contiguous_array_estimator": "tests/test_faults.py::test_non_contiguous_and_read_only_arrays_just_work",
     "check_n_features_in": "tests/test_faults.py::test_image_shape_differs_between_fit_and_predict",
     "check_fit_idempotent": "tests/test_classifier.py::test_same_seed_same_result",
+    "check_estimators_pickle": "tests/test_faults.py::test_pickle_and_clone_of_a_trained_network",
 }
 
 

@@ -294,6 +294,20 @@ def test_all_black_images(digits, standalone_cache):
     np.testing.assert_array_equal(dark.predict(black[:2]), [0, 0])
 
 
+@pytest.mark.standalone
+def test_pickle_and_clone_of_a_trained_network(digits, standalone_cache):
+    import pickle
+
+    from sklearn.base import clone
+
+    snn = small_snn().fit(digits.X_train[:30], digits.y_train[:30])
+    again = pickle.loads(pickle.dumps(snn))
+    np.testing.assert_array_equal(again.predict(digits.X_test[:10]),
+                                  snn.predict(digits.X_test[:10]))
+    fresh = clone(snn)
+    assert fresh.get_params() == snn.get_params() and not hasattr(fresh, "weights_")
+
+
 # ================================================================  parameters
 @pytest.mark.parametrize("params, message", [
     (dict(n_neurons=0), "n_neurons must be an integer >= 1"),
