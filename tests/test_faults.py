@@ -16,7 +16,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +26,7 @@ from brainsim.classifier import FILE_FORMAT_VERSION, DiehlCookSNN, LabelWarning
 from brainsim.datasets import load_dataset
 from brainsim.errors import BrainsimError, ConfigError, FolderInUseError, ModelFileError
 from brainsim.presentation import TrainingProgress
-from brainsim.simulation import NetworkState, initial_state
+from brainsim.simulation import initial_state
 
 # 10-neuron networks often leave a class without neurons; the tests about that warning
 # catch it with pytest.warns.
