@@ -485,7 +485,9 @@ def _build_main() -> None:  # pragma: no cover - runs in a child process
     spec = json.loads(sys.argv[1])
     shape = NetworkShape(**spec["shape"])
     meta = _build_standalone(shape, Path(spec["directory"]), spec["openmp_threads"])
-    Path(spec["directory"], "brainsim_meta.json").write_text(json.dumps(meta, indent=1))
+    from brainsim.fileio import write_text  # atomic: a killed build leaves no half file
+
+    write_text(Path(spec["directory"], "brainsim_meta.json"), json.dumps(meta, indent=1))
 
 
 class StandaloneSimulator:
