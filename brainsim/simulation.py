@@ -40,6 +40,7 @@ import numpy as np
 
 from brainsim import __version__
 from brainsim import model as M
+from brainsim.cppcode import cpp_files, cpp_source, load_cpp
 from brainsim.errors import BrainsimError, ConfigError
 from brainsim.network import NetworkShape
 
@@ -329,8 +330,10 @@ def _code_fingerprint() -> str:
 
     h = hashlib.sha256()
     here = Path(__file__).parent
-    for name in ("model.py", "plasticity.py", "network.py", "simulation.py"):
+    for name in ("model.py", "plasticity.py", "network.py", "simulation.py", "cppcode.py"):
         h.update((here / name).read_bytes())
+    for name in cpp_files():  # the C++ pieces in brainsim/cpp
+        h.update(name.encode() + b"\0" + cpp_source(name).encode())
     h.update(brian2.__version__.encode())
     h.update(__version__.encode())
     h.update(sys.version.encode())
@@ -343,18 +346,6 @@ def build_key(shape: NetworkShape, openmp_threads: int = 0) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-# Seed the random generators from $BRAINSIM_SEED, inserted before the run so that
-# every execution of the same binary can draw different (reproducible) numbers.
-_SEED_CODE = """
-{
-    const char* _brainsim_seed = getenv("BRAINSIM_SEED");
-    if (_brainsim_seed != NULL) {
-        unsigned long _s = strtoul(_brainsim_seed, NULL, 10);
-        for (int _i = 0; _i < %d; _i++)
-            brian::_random_generators[_i].seed(_s + 1000003UL * _i);
-    }
-}
-"""
 
 #: Variables set before each run: role -> (object attribute, variable name).
 _RUN_ARGS = {
@@ -418,7 +409,8 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     brian2.defaultclock.dt = M.dt
     # hand-written C++ for finding and delivering the input spikes
     dc = build_network(shape, delay_line=True, input_calendar=True)
-    device.insert_code("main", _SEED_CODE % max(openmp_threads, 1))
+    # seed the random generators from $BRAINSIM_SEED before the run (brainsim/cpp/seed.cpp)
+    device.insert_code("main", load_cpp("seed.cpp", n_generators=max(openmp_threads, 1)))
     # Apply the command-line values here, before the run's set-up: by default
     # Brian2 applies them after the set-up, which has already filled the spike
     # queues with the build-time delays, so new delays would be ignored.
