@@ -42,6 +42,7 @@ from brainsim import __version__
 from brainsim import model as M
 from brainsim.cppcode import cpp_files, cpp_source, load_cpp
 from brainsim.errors import BrainsimError, ConfigError
+from brainsim.machine import build_target, march
 from brainsim.network import NetworkShape
 
 #: Quarter of a time step, in seconds: float slack when binning spike times into slots.
@@ -341,8 +342,15 @@ def _code_fingerprint() -> str:
 
 
 def build_key(shape: NetworkShape, openmp_threads: int = 0) -> str:
-    """Cache key of a compiled network: shape, threads and code fingerprint."""
-    text = json.dumps([asdict(shape), openmp_threads, _code_fingerprint()], sort_keys=True)
+    """Cache key of a compiled network: shape, threads, code fingerprint and target.
+
+    The target (:func:`brainsim.machine.build_target`: compiler version,
+    ``$BRAINSIM_MARCH`` and, for ``-march=native``, the CPU's flags) keeps a
+    binary built for one CPU from being reused on another that lacks its
+    instructions (a shared cache folder) and keeps the AVX2 and AVX-512 builds apart.
+    """
+    text = json.dumps([asdict(shape), openmp_threads, _code_fingerprint(), build_target()],
+                      sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
@@ -392,6 +400,17 @@ def vector_math_args() -> list[str]:
     return ["-D__FAST_MATH__", "--param=vect-max-version-for-alias-checks=64"]
 
 
+def compile_args(brian2_args) -> list[str]:
+    """Brian2's GCC arguments for this build: ``-march`` from ``$BRAINSIM_MARCH``
+    (:func:`brainsim.machine.march`; Brian2's default is ``-march=native``) plus
+    :func:`vector_math_args`."""
+    target = f"-march={march()}"
+    args = [target if a.startswith("-march=") else a for a in brian2_args]
+    if target not in args:
+        args.append(target)
+    return args + vector_math_args()
+
+
 def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int) -> dict:
     """Generate and compile the C++ project (runs in a child process)."""
     import brian2
@@ -404,8 +423,8 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     # Brian2's default "make -j" starts every compiler at once: dozens of them on a
     # 2-core machine thrash; one job per core compiles as fast with bounded memory.
     brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
-    brian2.prefs.codegen.cpp.extra_compile_args_gcc = (
-        list(brian2.prefs.codegen.cpp.extra_compile_args_gcc) + vector_math_args())
+    brian2.prefs.codegen.cpp.extra_compile_args_gcc = compile_args(
+        brian2.prefs.codegen.cpp.extra_compile_args_gcc)
     brian2.defaultclock.dt = M.dt
     # hand-written C++ for finding and delivering the input spikes
     dc = build_network(shape, delay_line=True, input_calendar=True)
