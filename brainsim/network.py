@@ -326,7 +326,7 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         eqs_e,
         threshold="v > v_thresh_e + theta - theta_offset",
         reset=reset_e,
-        refractory=M.refrac_e,
+        refractory=refractory_condition("refrac_e"),
         method=exponential_euler_when_not_refractory,
         namespace=ns,
         name="excitatory" + sfx,
@@ -340,7 +340,7 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         INHIBITORY_EQUATIONS,
         threshold="v > v_thresh_i",
         reset="v = v_reset_i",
-        refractory=M.refrac_i,
+        refractory=refractory_condition("refrac_i"),
         method=exponential_euler_when_not_refractory,
         namespace=ns,
         name="inhibitory" + sfx,
@@ -477,6 +477,30 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         shape=shape, net=net, stimulus=stimulus, inputs=inputs, exc=exc, inh=inh,
         controller=controller, input_to_exc=input_to_exc, monitors=monitors,
     )
+
+
+def refractory_condition(period: str) -> str:
+    """Refractoriness as a condition on the time since the last spike.
+
+    Brian2 turns ``refractory=5*ms`` into ``timestep(t - lastspike, dt) >=
+    timestep(5*ms, dt)`` in every neuron's update: a conversion of doubles to
+    64-bit integers, for which AVX2 has no vector instruction, so on an
+    AVX2-only CPU GCC leaves the whole membrane update (exp included) scalar
+    (AVX-512 has the conversion). ``t - lastspike < period - dt/2`` holds for
+    exactly the same time steps (t and lastspike are whole steps apart, so the
+    half step is a margin against rounding) and compares doubles only.
+
+    Parameters
+    ----------
+    period : str
+        Name of the refractory period in the namespace (``"refrac_e"``).
+
+    Returns
+    -------
+    str
+        A Brian2 ``refractory=`` condition: the neuron stays refractory while it holds.
+    """
+    return f"t - lastspike < {period} - dt / 2"
 
 
 _REFRACTORY_FACTOR = "int(not_refractory)*("

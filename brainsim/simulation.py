@@ -506,7 +506,8 @@ class StandaloneSimulator:
         self.shape = shape
         self.openmp_threads = int(openmp_threads)
         self.key = build_key(shape, self.openmp_threads)
-        self.project_dir = Path(directory or cache_dir()) / self.key
+        # absolute: the binary runs with the project folder as working directory
+        self.project_dir = Path(directory or cache_dir()).absolute() / self.key
         self.compile_seconds = 0.0
         self.peak_rss_mb = 0.0  # largest resident memory of a run of the binary
         self.meta = self._ensure_built()
