@@ -57,8 +57,6 @@ from brainsim.machine import machine_info
 PAPER_TRAINING_IMAGES = {100: 40_000, 400: 3 * 60_000, 1600: 7 * 60_000, 6400: 15 * 60_000}
 #: Images labelled (assignment, on the training set) and tested, at inference speed.
 PAPER_LABEL_IMAGES, PAPER_TEST_IMAGES = 60_000, 10_000
-#: Accuracies the paper reports for these sizes ([DC15] Table 1, power-law rule).
-PAPER_ACCURACY = {100: 0.829, 400: 0.870, 1600: 0.919, 6400: 0.950}
 
 
 def copies_for_size(n_neurons: int) -> int:
