@@ -49,6 +49,7 @@ from brian2 import (
 )
 
 from brainsim import model as M
+from brainsim.cppcode import load_cpp
 from brainsim.plasticity import LearningRule, get_rule
 
 #: Time unit used to index the stimulus TimedArray by image number.
@@ -325,7 +326,7 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         eqs_e,
         threshold="v > v_thresh_e + theta - theta_offset",
         reset=reset_e,
-        refractory=M.refrac_e,
+        refractory=refractory_condition("refrac_e"),
         method=exponential_euler_when_not_refractory,
         namespace=ns,
         name="excitatory" + sfx,
@@ -339,7 +340,7 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         INHIBITORY_EQUATIONS,
         threshold="v > v_thresh_i",
         reset="v = v_reset_i",
-        refractory=M.refrac_i,
+        refractory=refractory_condition("refrac_i"),
         method=exponential_euler_when_not_refractory,
         namespace=ns,
         name="inhibitory" + sfx,
@@ -478,6 +479,30 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
     )
 
 
+def refractory_condition(period: str) -> str:
+    """Refractoriness as a condition on the time since the last spike.
+
+    Brian2 turns ``refractory=5*ms`` into ``timestep(t - lastspike, dt) >=
+    timestep(5*ms, dt)`` in every neuron's update: a conversion of doubles to
+    64-bit integers, for which AVX2 has no vector instruction, so on an
+    AVX2-only CPU GCC leaves the whole membrane update (exp included) scalar
+    (AVX-512 has the conversion). ``t - lastspike < period - dt/2`` holds for
+    exactly the same time steps (t and lastspike are whole steps apart, so the
+    half step is a margin against rounding) and compares doubles only.
+
+    Parameters
+    ----------
+    period : str
+        Name of the refractory period in the namespace (``"refrac_e"``).
+
+    Returns
+    -------
+    str
+        A Brian2 ``refractory=`` condition: the neuron stays refractory while it holds.
+    """
+    return f"t - lastspike < {period} - dt / 2"
+
+
 _REFRACTORY_FACTOR = "int(not_refractory)*("
 
 
@@ -536,186 +561,6 @@ def _add_skipped_rest(shape: NetworkShape, inputs, exc, inh, rule, slot_dt, sfx:
                              name="rest_decay_traces" + sfx)
 
 
-_DELAY_STEPS_CPP = r"""
-// Each input synapse's delay in time steps, rounded as Brian2 rounds it; returns
-// the longest.
-static int64_t _brainsim_delay_steps(double dt, std::vector<int64_t>& steps)
-{
-    using namespace brian;
-    const int64_t n_syn = %(pre)s.size();
-    steps.assign(n_syn, 0);
-    int64_t max_steps = 0;
-    for (int64_t s = 0; s < n_syn; s++) {
-        steps[s] = (int64_t)(%(delay)s[s] / dt + 0.5);
-        if (steps[s] > max_steps) max_steps = steps[s];
-    }
-    return max_steps;
-}
-"""
-
-_DELAY_LINE_CPP = r"""
-// Input -> excitatory transmission with per-synapse delays, for networks whose
-// presynaptic spikes do nothing but raise ge (learning off, or a rule acting on
-// postsynaptic spikes). The input spikes of the last n_rows steps are kept; at each
-// step, the synapses of delay d of the inputs that fired d steps ago add their
-// current weight to ge: Brian2's "ge_post += w * input_gain" at the delayed step,
-// without its spike queue's per-synapse bookkeeping. Synapses are sorted by input
-// and delay, so each (input, delay) pair is one contiguous range.
-static std::vector<int64_t> _brainsim_first;   // range of each (input, delay) pair
-static std::vector<int32_t> _brainsim_syn;     // sorted: Brian2's synapse index
-static std::vector<int32_t> _brainsim_post;    // sorted: target neuron
-static std::vector<std::vector<int32_t> > _brainsim_history;  // spikes of recent steps
-static int64_t _brainsim_rows = 0;             // longest delay in steps + 1
-
-static void _brainsim_prepare(double dt)
-{
-    using namespace brian;
-    const int64_t n_syn = %(pre)s.size();
-    std::vector<int64_t> steps;
-    const int64_t rows = _brainsim_delay_steps(dt, steps) + 1;
-    // counting sort by (input, delay)
-    _brainsim_first.assign(%(n_in)d * rows + 1, 0);
-    for (int64_t s = 0; s < n_syn; s++)
-        _brainsim_first[(int64_t)%(pre)s[s] * rows + steps[s] + 1]++;
-    for (int64_t k = 0; k < %(n_in)d * rows; k++)
-        _brainsim_first[k + 1] += _brainsim_first[k];
-    std::vector<int64_t> fill(_brainsim_first.begin(), _brainsim_first.end() - 1);
-    _brainsim_syn.assign(n_syn, 0);
-    _brainsim_post.assign(n_syn, 0);
-    for (int64_t s = 0; s < n_syn; s++) {
-        const int64_t k = fill[(int64_t)%(pre)s[s] * rows + steps[s]]++;
-        _brainsim_syn[k] = (int32_t)s;
-        _brainsim_post[k] = %(post)s[s];
-    }
-    _brainsim_history.assign(rows, std::vector<int32_t>());
-    _brainsim_rows = rows;
-}
-
-double brainsim_route_input(int64_t step, double dt)
-{
-    using namespace brian;
-    if (_brainsim_rows == 0) _brainsim_prepare(dt);
-    const int64_t rows = _brainsim_rows;
-    // remember this step's input spikes
-    const int32_t* spikes = %(spikespace)s;
-    const int32_t n_spikes = spikes[%(n_in)d];
-    std::vector<int32_t>& now = _brainsim_history[step %% rows];
-    now.assign(spikes, spikes + n_spikes);
-    // deliver the spikes that arrive now, with the weights as they are now
-    const double* __restrict w = &%(w)s[0];
-    double* __restrict ge = %(ge)s;
-    const int64_t* __restrict first = &_brainsim_first[0];
-    const int32_t* __restrict syn = &_brainsim_syn[0];
-    const int32_t* __restrict post = &_brainsim_post[0];
-    for (int64_t d = 0; d < rows && d <= step; d++) {
-        const std::vector<int32_t>& fired = _brainsim_history[(step - d) %% rows];
-        for (size_t k = 0; k < fired.size(); k++) {
-            const int64_t pair = (int64_t)fired[k] * rows + d;
-            for (int64_t s = first[pair]; s < first[pair + 1]; s++)
-                ge[post[s]] += w[syn[s]] * %(gain)r;
-        }
-    }
-    return 0.0;
-}
-"""
-
-
-_DELAY_RING_CPP = r"""
-// Input -> excitatory transmission with per-synapse delays for a frozen network
-// (the weights do not change during the run). ring[(step + d) mod n_rows][j]
-// accumulates the weights of the input spikes that reach excitatory neuron j d steps
-// later; each step the row due now is added to ge (times input_gain) and cleared.
-// Brian2's "ge_post += w * input_gain" at the delayed step, summed in another order.
-// The copies of the network share their weights and delays, so one table serves
-// them all: copy 0's synapses, sorted by input pixel, delay and target neuron.
-static std::vector<double> _brainsim_ring;
-static std::vector<int64_t> _brainsim_first;   // range of each pixel's synapses
-static std::vector<int32_t> _brainsim_offset;  // sorted: d * n_exc + target in copy 0
-static std::vector<double> _brainsim_w;        // sorted: weight
-static int64_t _brainsim_rows = 0;             // longest delay in steps + 1
-
-static void _brainsim_prepare(double dt)
-{
-    using namespace brian;
-    const int64_t n_syn = %(pre)s.size();
-    const int64_t n_pairs = (int64_t)%(n_pixels)d * %(n_neurons)d;
-    std::vector<int64_t> steps;
-    const int64_t rows = _brainsim_delay_steps(dt, steps) + 1;
-    // every copy must have the synapses of copy 0, with the same delays and weights
-    std::vector<int64_t> delay0(n_pairs, -1);
-    std::vector<double> w0(n_pairs, 0.0);
-    int64_t n_syn0 = 0;
-    for (int64_t s = 0; s < n_syn; s++) {
-        if (%(pre)s[s] >= %(n_pixels)d) continue;
-        const int64_t pair = (int64_t)%(pre)s[s] * %(n_neurons)d + %(post)s[s];
-        delay0[pair] = steps[s];
-        w0[pair] = %(w)s[s];
-        n_syn0++;
-    }
-    bool shared = (n_syn == n_syn0 * %(n_copies)d);
-    for (int64_t s = 0; s < n_syn && shared; s++) {
-        const int64_t c = %(pre)s[s] / %(n_pixels)d;
-        const int64_t j = %(post)s[s] - c * %(n_neurons)d;
-        const int64_t pair = (%(pre)s[s] - c * %(n_pixels)d) * %(n_neurons)d + j;
-        shared = (j >= 0 && j < %(n_neurons)d && delay0[pair] == steps[s] && w0[pair] == %(w)s[s]);
-    }
-    if (!shared) {
-        fprintf(stderr, "brainsim: the copies of a frozen network must share their "
-                        "input weights and delays\n");
-        exit(3);
-    }
-    // counting sort by (pixel, delay); targets in increasing order within each pair
-    std::vector<int64_t> fill(%(n_pixels)d * rows + 1, 0);
-    for (int64_t pair = 0; pair < n_pairs; pair++)
-        if (delay0[pair] >= 0)
-            fill[(pair / %(n_neurons)d) * rows + delay0[pair] + 1]++;
-    for (int64_t k = 0; k < %(n_pixels)d * rows; k++) fill[k + 1] += fill[k];
-    _brainsim_first.assign(%(n_pixels)d + 1, 0);
-    for (int64_t p = 0; p <= %(n_pixels)d; p++) _brainsim_first[p] = fill[p * rows];
-    _brainsim_offset.assign(n_syn0, 0);
-    _brainsim_w.assign(n_syn0, 0.0);
-    for (int64_t pair = 0; pair < n_pairs; pair++) {
-        if (delay0[pair] < 0) continue;
-        const int64_t k = fill[(pair / %(n_neurons)d) * rows + delay0[pair]]++;
-        _brainsim_offset[k] = (int32_t)(delay0[pair] * %(n_exc)d + pair %% %(n_neurons)d);
-        _brainsim_w[k] = w0[pair];
-    }
-    _brainsim_rows = rows;
-    _brainsim_ring.assign(rows * %(n_exc)d, 0.0);
-}
-
-double brainsim_route_input(int64_t step, double dt)
-{
-    using namespace brian;
-    if (_brainsim_rows == 0) _brainsim_prepare(dt);
-    const int64_t size = _brainsim_rows * %(n_exc)d;
-    const int64_t base = (step %% _brainsim_rows) * %(n_exc)d;
-    double* __restrict ring = &_brainsim_ring[0];
-    const double* __restrict w = &_brainsim_w[0];
-    const int32_t* __restrict offset = &_brainsim_offset[0];
-    const int32_t* spikes = %(spikespace)s;
-    const int32_t n_spikes = spikes[%(n_in)d];
-    for (int32_t k = 0; k < n_spikes; k++) {
-        const int64_t c = spikes[k] / %(n_pixels)d;
-        const int64_t pixel = spikes[k] - c * %(n_pixels)d;
-        const int64_t start = base + c * %(n_neurons)d;  // this copy's neuron 0, now
-        for (int64_t s = _brainsim_first[pixel]; s < _brainsim_first[pixel + 1]; s++) {
-            int64_t at = start + offset[s];
-            if (at >= size) at -= size;
-            ring[at] += w[s];
-        }
-    }
-    double* __restrict ge = %(ge)s;
-    double* __restrict due = ring + base;
-    for (int64_t j = 0; j < %(n_exc)d; j++) {
-        ge[j] += due[j] * %(gain)r;
-        due[j] = 0.0;
-    }
-    return 0.0;
-}
-"""
-
-
 def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str, *, frozen: bool):
     """Deliver the delayed input spikes to the excitatory layer without a spike queue.
 
@@ -738,13 +583,16 @@ def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str, *, frozen: bo
         return device.get_array_name(var, access_data=False)
 
     syn = input_to_exc.variables
-    code = (_DELAY_STEPS_CPP + (_DELAY_RING_CPP if frozen else _DELAY_LINE_CPP)) % dict(
-        pre=name(syn["_synaptic_pre"]), post=name(syn["_synaptic_post"]),
-        delay=name(syn["input_delay"]), w=name(syn["w"]),
-        spikespace=name(inputs.variables["_spikespace"]), ge=name(exc.variables["ge"]),
-        n_in=len(inputs), n_exc=len(exc), gain=float(ns["input_gain"]),
-        n_pixels=ns["n_input"], n_neurons=ns["n_neurons"], n_copies=len(exc) // ns["n_neurons"],
-    )
+    pre, post = name(syn["_synaptic_pre"]), name(syn["_synaptic_post"])
+    arrays = dict(pre=pre, post=post, w=name(syn["w"]),
+                  spikespace=name(inputs.variables["_spikespace"]), ge=name(exc.variables["ge"]),
+                  n_in=len(inputs), gain=float(ns["input_gain"]))
+    if frozen:
+        body = load_cpp("delay_ring.cpp", **arrays, n_exc=len(exc), n_pixels=int(ns["n_input"]),
+                        n_neurons=int(ns["n_neurons"]), n_copies=len(exc) // ns["n_neurons"])
+    else:
+        body = load_cpp("delay_line.cpp", **arrays)
+    code = load_cpp("delay_steps.h", pre=pre, delay=name(syn["input_delay"])) + body
     route = Function(lambda step, dt: 0.0, arg_units=[1, second], return_unit=1,
                      arg_types=["integer", "float"], return_type="float", stateless=False)
     route.implementations.add_implementation(
@@ -758,56 +606,6 @@ def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str, *, frozen: bo
     return router
 
 
-_INPUT_CALENDAR_CPP = r"""
-// The input layer's spikes of each step, from a calendar instead of a scan of the
-// threshold "t > next_spike" over every input neuron. An input neuron's next spike
-// time changes only at a slot start (input_rates draws every neuron's first spike)
-// and when it fires (its reset draws the next one), and it fires at the first step
-// k with k * dt > next_spike. So at a slot start every neuron is filed under that
-// step; at every other step the neurons that fired in the step before are filed
-// again with their new next_spike. The neurons due now are written to Brian2's spike
-// space in increasing index order, as Brian2's thresholder writes them.
-static std::vector<std::vector<int32_t> > _brainsim_due;  // by step within the slot
-static std::vector<int32_t> _brainsim_fired;              // spikes of the last step
-static int64_t _brainsim_slot_start = 0;
-
-static void _brainsim_file(int32_t i, int64_t step, double dt)
-{
-    using namespace brian;
-    const double next = %(next_spike)s[i];
-    if (!(next < 1e15)) return;  // no further spike in this slot ("never", inf)
-    int64_t k = (int64_t)floor(next / dt) + 1;  // first k with k * dt > next
-    while (k > step && (k - 1) * dt > next) k--;
-    while (k * dt <= next) k++;
-    if (k < step) k = step;  // overdue (cannot happen): fire now, as the threshold would
-    const int64_t slot_step = k - _brainsim_slot_start;
-    if (slot_step < %(slot_steps)d) _brainsim_due[slot_step].push_back(i);
-}
-
-double brainsim_input_spikes(int64_t step, double dt)
-{
-    using namespace brian;
-    int32_t* spikes = %(spikespace)s;
-    if (_brainsim_due.empty()) _brainsim_due.resize(%(slot_steps)d);
-    if (step %% %(slot_steps)d == 0) {  // slot start: every neuron has a new next spike
-        for (size_t k = 0; k < _brainsim_due.size(); k++) _brainsim_due[k].clear();
-        _brainsim_slot_start = step;
-        for (int32_t i = 0; i < %(n_in)d; i++) _brainsim_file(i, step, dt);
-    } else {
-        for (size_t k = 0; k < _brainsim_fired.size(); k++)
-            _brainsim_file(_brainsim_fired[k], step, dt);
-    }
-    std::vector<int32_t>& now = _brainsim_due[step - _brainsim_slot_start];
-    std::sort(now.begin(), now.end());
-    std::copy(now.begin(), now.end(), spikes);
-    spikes[%(n_in)d] = (int32_t)now.size();
-    _brainsim_fired.swap(now);
-    now.clear();
-    return 0.0;
-}
-"""
-
-
 def _add_input_calendar(inputs, *, slot_steps: int, sfx: str):
     """Find the input spikes of each step from a calendar (C++ standalone).
 
@@ -815,13 +613,14 @@ def _add_input_calendar(inputs, *, slot_steps: int, sfx: str):
     every step, although only a few of them fire; this C++ function, called
     once per step right after the (now empty) thresholder, writes the same
     neurons to the input layer's spike space from a calendar of next spike
-    steps (see :data:`_INPUT_CALENDAR_CPP`). `slot_steps` is the number of
+    steps (``brainsim/cpp/input_calendar.cpp``). `slot_steps` is the number of
     time steps per slot, at whose multiples the input rates change.
     """
     from brian2 import Function, defaultclock, get_device
 
     device = get_device()
-    code = _INPUT_CALENDAR_CPP % dict(
+    code = load_cpp(
+        "input_calendar.cpp",
         next_spike=device.get_array_name(inputs.variables["next_spike"], access_data=False),
         spikespace=device.get_array_name(inputs.variables["_spikespace"], access_data=False),
         n_in=len(inputs), slot_steps=slot_steps,
@@ -854,15 +653,6 @@ def time_steps(duration: float) -> int:
     return steps
 
 
-_STOP_CPP = """
-double brainsim_request_stop(int flag)
-{
-    if (flag) Network::_globally_stopped = true;
-    return (double)flag;
-}
-"""
-
-
 def _stop_function(holder: dict):
     """Brian2 function ``request_stop(flag)``: ends the current run when flag is 1.
 
@@ -882,7 +672,7 @@ def _stop_function(holder: dict):
     # Cython (runtime mode): the Python function itself, called once per slot
     func.implementations.add_implementation("cython", lambda flag: float(request_stop(flag)))
     func.implementations.add_implementation(
-        "cpp", {"support_code": _STOP_CPP}, name="brainsim_request_stop",
+        "cpp", {"support_code": load_cpp("request_stop.cpp")}, name="brainsim_request_stop",
         compiler_kwds={"headers": ['"network.h"']},
     )
     return func

@@ -40,7 +40,9 @@ import numpy as np
 
 from brainsim import __version__
 from brainsim import model as M
+from brainsim.cppcode import cpp_files, cpp_source, load_cpp
 from brainsim.errors import BrainsimError, ConfigError
+from brainsim.machine import build_target, march
 from brainsim.network import NetworkShape
 
 #: Quarter of a time step, in seconds: float slack when binning spike times into slots.
@@ -345,8 +347,10 @@ def _code_fingerprint() -> str:
 
     h = hashlib.sha256()
     here = Path(__file__).parent
-    for name in ("model.py", "plasticity.py", "network.py", "simulation.py"):
+    for name in ("model.py", "plasticity.py", "network.py", "simulation.py", "cppcode.py"):
         h.update((here / name).read_bytes())
+    for name in cpp_files():  # the C++ pieces in brainsim/cpp
+        h.update(name.encode() + b"\0" + cpp_source(name).encode())
     h.update(brian2.__version__.encode())
     h.update(__version__.encode())
     h.update(sys.version.encode())
@@ -354,23 +358,18 @@ def _code_fingerprint() -> str:
 
 
 def build_key(shape: NetworkShape, openmp_threads: int = 0) -> str:
-    """Cache key of a compiled network: shape, threads and code fingerprint."""
-    text = json.dumps([asdict(shape), openmp_threads, _code_fingerprint()], sort_keys=True)
+    """Cache key of a compiled network: shape, threads, code fingerprint and target.
+
+    The target (:func:`brainsim.machine.build_target`: compiler version,
+    ``$BRAINSIM_MARCH`` and, for ``-march=native``, the CPU's flags) keeps a
+    binary built for one CPU from being reused on another that lacks its
+    instructions (a shared cache folder) and keeps the AVX2 and AVX-512 builds apart.
+    """
+    text = json.dumps([asdict(shape), openmp_threads, _code_fingerprint(), build_target()],
+                      sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
-# Seed the random generators from $BRAINSIM_SEED, inserted before the run so that
-# every execution of the same binary can draw different (reproducible) numbers.
-_SEED_CODE = """
-{
-    const char* _brainsim_seed = getenv("BRAINSIM_SEED");
-    if (_brainsim_seed != NULL) {
-        unsigned long _s = strtoul(_brainsim_seed, NULL, 10);
-        for (int _i = 0; _i < %d; _i++)
-            brian::_random_generators[_i].seed(_s + 1000003UL * _i);
-    }
-}
-"""
 
 #: Variables set before each run: role -> (object attribute, variable name).
 _RUN_ARGS = {
@@ -417,6 +416,17 @@ def vector_math_args() -> list[str]:
     return ["-D__FAST_MATH__", "--param=vect-max-version-for-alias-checks=64"]
 
 
+def compile_args(brian2_args) -> list[str]:
+    """Brian2's GCC arguments for this build: ``-march`` from ``$BRAINSIM_MARCH``
+    (:func:`brainsim.machine.march`; Brian2's default is ``-march=native``) plus
+    :func:`vector_math_args`."""
+    target = f"-march={march()}"
+    args = [target if a.startswith("-march=") else a for a in brian2_args]
+    if target not in args:
+        args.append(target)
+    return args + vector_math_args()
+
+
 def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int) -> dict:
     """Generate and compile the C++ project (runs in a child process)."""
     import brian2
@@ -429,12 +439,13 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     # Brian2's default "make -j" starts every compiler at once: dozens of them on a
     # 2-core machine thrash; one job per core compiles as fast with bounded memory.
     brian2.prefs.devices.cpp_standalone.extra_make_args_unix = [f"-j{os.cpu_count() or 1}"]
-    brian2.prefs.codegen.cpp.extra_compile_args_gcc = (
-        list(brian2.prefs.codegen.cpp.extra_compile_args_gcc) + vector_math_args())
+    brian2.prefs.codegen.cpp.extra_compile_args_gcc = compile_args(
+        brian2.prefs.codegen.cpp.extra_compile_args_gcc)
     brian2.defaultclock.dt = M.dt
     # hand-written C++ for finding and delivering the input spikes
     dc = build_network(shape, delay_line=True, input_calendar=True)
-    device.insert_code("main", _SEED_CODE % max(openmp_threads, 1))
+    # seed the random generators from $BRAINSIM_SEED before the run (brainsim/cpp/seed.cpp)
+    device.insert_code("main", load_cpp("seed.cpp", n_generators=max(openmp_threads, 1)))
     # Apply the command-line values here, before the run's set-up: by default
     # Brian2 applies them after the set-up, which has already filled the spike
     # queues with the build-time delays, so new delays would be ignored.
@@ -513,7 +524,8 @@ class StandaloneSimulator:
         self.shape = shape
         self.openmp_threads = int(openmp_threads)
         self.key = build_key(shape, self.openmp_threads)
-        self.project_dir = Path(directory or cache_dir()) / self.key
+        # absolute: the binary runs with the project folder as working directory
+        self.project_dir = Path(directory or cache_dir()).absolute() / self.key
         self.compile_seconds = 0.0
         self.peak_rss_mb = 0.0  # largest resident memory of a run of the binary
         self.meta = self._ensure_built()

@@ -171,9 +171,10 @@ def test_skipped_rest_equals_simulated_rest(state, monkeypatch):
 
 @pytest.mark.parametrize("rule", [None, "power_law"])
 def test_membrane_update_is_brian2s_exponential_euler(state, monkeypatch, rule):
-    """The vectorisable membrane update gives what Brian2's own exponential Euler
-    with "(unless refractory)" gives: the same spikes and voltage traces, and an
-    excitatory neuron stays at its reset potential for the refractory period."""
+    """The vectorisable membrane update and refractory condition give what Brian2's
+    own exponential Euler with "(unless refractory)" and refractory=5*ms give: the
+    same spikes and voltage traces, and an excitatory neuron stays at its reset
+    potential for the refractory period."""
     from brainsim import network
 
     X = bright_images(2, np.random.default_rng(3))
@@ -183,6 +184,8 @@ def test_membrane_update_is_brian2s_exponential_euler(state, monkeypatch, rule):
     chunk = ChunkInput(stimulus=stimulus_rows(X), seed=3, **fresh_start(1, 2))
     ours = RuntimeSimulator(shape).run(state, chunk).recordings
     monkeypatch.setattr(network, "exponential_euler_when_not_refractory", "exponential_euler")
+    # ... and Brian2's own refractory period (a time, counted in whole time steps)
+    monkeypatch.setattr(network, "refractory_condition", lambda period: getattr(M, period))
     stock = RuntimeSimulator(shape).run(state, chunk).recordings
 
     for key in ("exc_spikes", "inh_spikes"):
