@@ -47,6 +47,27 @@ from brainsim.presentation import (
 from brainsim.readout import assign_labels, class_scores, predict_from_counts
 from brainsim.simulation import NetworkState, initial_state, make_simulator, normalise_weights
 
+class _Epochs:
+    """The rows of `images` repeated `n_epochs` times, same order, without copying.
+
+    Supports what :func:`~brainsim.presentation.train_chunks` uses: ``shape``,
+    ``len`` and slices with step 1.
+    """
+
+    def __init__(self, images: np.ndarray, n_epochs: int):
+        self.images, self.n_epochs = images, int(n_epochs)
+        self.shape = (images.shape[0] * self.n_epochs, *images.shape[1:])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        start, stop, step = rows.indices(self.shape[0])
+        if step != 1:
+            raise IndexError("only contiguous slices of the epochs are supported")
+        return self.images[np.arange(start, stop) % self.images.shape[0]]
+
+
 FILE_FORMAT = "brainsim-diehl-cook"
 FILE_FORMAT_VERSION = 1
 _STATE_ARRAYS = ("weights", "delays", "theta", "v_exc", "v_inh")
@@ -66,6 +87,12 @@ class DiehlCookSNN:
         Seconds each image is shown / the network rests (350 ms, 150 ms).
     n_assign : int or None
         Training images (the first ones) used for label assignment; None: all.
+    n_epochs : int
+        Passes over the training images in each call of ``fit`` or
+        ``partial_fit`` ([DC15] shows the training set 3, 7 and 15 times to
+        the larger networks; see :mod:`brainsim.protocols`). Every pass shows
+        the images in the same order, as the authors' code does; the spike
+        trains differ between passes. A checkpoint resumes mid-pass.
     n_repeats : int
         Presentations of each image during assignment and prediction whose
         spike counts are summed (the paper averaged over repeats).
@@ -113,6 +140,8 @@ class DiehlCookSNN:
         Class labels 0..n_classes-1.
     training_presentations_ : int
         Presentations during training, retries included.
+    n_training_images_ : int
+        Images learned, counted once per epoch.
     timings_ : dict
         Seconds spent in compilation, training, assignment.
     """
@@ -124,6 +153,7 @@ class DiehlCookSNN:
         presentation_time: float = float(M.presentation_time / M.second),
         resting_time: float = float(M.resting_time / M.second),
         n_assign: int | None = None,
+        n_epochs: int = 1,
         n_repeats: int = 1,
         backend: str = "standalone",
         chunk_size: int = 250,
@@ -141,6 +171,7 @@ class DiehlCookSNN:
         self.presentation_time = presentation_time
         self.resting_time = resting_time
         self.n_assign = n_assign
+        self.n_epochs = n_epochs
         self.n_repeats = n_repeats
         self.backend = backend
         self.chunk_size = chunk_size
@@ -156,7 +187,7 @@ class DiehlCookSNN:
     # ------------------------------------------------------------------ params
     _PARAM_NAMES = (
         "n_neurons", "learning_rule", "presentation_time", "resting_time", "n_assign",
-        "n_repeats", "backend", "chunk_size", "n_copies", "inference_chunk_size",
+        "n_epochs", "n_repeats", "backend", "chunk_size", "n_copies", "inference_chunk_size",
         "openmp_threads", "checkpoint_dir", "checkpoint_every", "cache_dir", "progress",
         "random_state",
     )
@@ -185,7 +216,7 @@ class DiehlCookSNN:
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
                 raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
-        for name in ("n_neurons", "n_repeats", "chunk_size", "n_copies",
+        for name in ("n_neurons", "n_epochs", "n_repeats", "chunk_size", "n_copies",
                      "inference_chunk_size", "checkpoint_every"):
             positive_int(name)
         positive_int("openmp_threads", 0)
@@ -324,6 +355,7 @@ class DiehlCookSNN:
         """Continue unsupervised STDP learning on the images `X` (labels unused).
 
         The first call initialises the network. Thresholds keep adapting.
+        Shows `X` ``n_epochs`` times, in the same order each time.
         """
         self._validate_params()
         if not hasattr(self, "weights_"):
@@ -373,7 +405,7 @@ class DiehlCookSNN:
         return y.astype(np.int64)
 
     def _learn(self, flat: np.ndarray) -> None:
-        stim = flat
+        stim = flat if self.n_epochs == 1 else _Epochs(flat, self.n_epochs)
         progress = TrainingProgress()
         ckpt = self._checkpoint_path()
         data_hash = hashlib.sha256(
@@ -384,7 +416,8 @@ class DiehlCookSNN:
         if getattr(self, "_training_sim", None) is None or self._training_sim.shape != shape:
             self._training_sim = self._simulator(shape)
         sim = self._training_sim
-        bar = self._progress_bar(len(stim), f"training ({self.learning_rule})")
+        bar = self._progress_bar(len(stim), f"training ({self.learning_rule}"
+                                 + (f", {self.n_epochs} epochs)" if self.n_epochs > 1 else ")"))
         bar.update(progress.next_image)
         last_saved = [progress.next_image]
 
@@ -416,10 +449,14 @@ class DiehlCookSNN:
         return Path(self.checkpoint_dir) / "checkpoint.npz"
 
     def _checkpoint_identity(self, data_hash: str) -> dict:
-        return dict(n_neurons=self.n_neurons, learning_rule=self.learning_rule,
-                    presentation_time=self.presentation_time, resting_time=self.resting_time,
-                    chunk_size=self.chunk_size, random_state=self.random_state,
-                    n_features=self.n_features_in_, data_sha256=data_hash)
+        identity = dict(n_neurons=self.n_neurons, learning_rule=self.learning_rule,
+                        presentation_time=self.presentation_time,
+                        resting_time=self.resting_time, chunk_size=self.chunk_size,
+                        random_state=self.random_state, n_features=self.n_features_in_,
+                        data_sha256=data_hash)
+        if self.n_epochs != 1:  # absent for one epoch: older checkpoints stay valid
+            identity["n_epochs"] = int(self.n_epochs)
+        return identity
 
     def _write_checkpoint(self, path: Path, state: NetworkState, prog: TrainingProgress,
                           data_hash: str) -> None:
