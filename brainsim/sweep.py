@@ -79,6 +79,7 @@ __all__ = [
     "plan_runs",
     "run_id",
     "is_finished",
+    "check_runs",
     "open_client",
     "run_sweep",
     "summarize",
@@ -89,6 +90,8 @@ __all__ = [
 
 #: Task of a spec that names none.
 DEFAULT_TASK = "brainsim.experiment:snn_experiment"
+#: Config checkers of known tasks (``check`` of a spec that names none).
+DEFAULT_CHECKS = {DEFAULT_TASK: "brainsim.experiment:resolve_snn_config"}
 #: Config key whose values are pooled in the statistics (mean, sd, CI over seeds).
 SEED_KEY = "seed"
 #: Completion marker of a run folder, written last.
@@ -96,7 +99,7 @@ MARKER = "done.json"
 #: Exit code of ``run-one`` for a bad config: retrying cannot help.
 EXIT_BAD_CONFIG = 2
 
-_SPEC_KEYS = {"task", "name", "out", "retries", "timeout", "fixed", "grid"}
+_SPEC_KEYS = {"task", "check", "name", "out", "retries", "timeout", "fixed", "grid"}
 
 
 # ---------------------------------------------------------------------------
@@ -180,6 +183,9 @@ class SweepSpec:
         Seconds after which a run is stopped and counts as crashed.
     name : str
         Shown in the progress bar and the summary.
+    check : str or None
+        Import path of ``function(config)`` that raises ConfigError for a bad
+        config; every run's config is checked before any run starts.
     """
 
     task: str = DEFAULT_TASK
@@ -189,6 +195,7 @@ class SweepSpec:
     retries: int = 2
     timeout: float | None = None
     name: str = "sweep"
+    check: str | None = None
 
 
 def _resolve_paths(config: dict) -> dict:
@@ -255,12 +262,15 @@ def spec_from_dict(raw: Mapping[str, Any], *, name: str = "sweep",
     task = raw.get("task", DEFAULT_TASK)
     if not isinstance(task, str) or ":" not in task:
         raise ConfigError(f"task must be 'module:function', got {task!r}")
+    check = raw.get("check", DEFAULT_CHECKS.get(task))
+    if check is not None and (not isinstance(check, str) or ":" not in check):
+        raise ConfigError(f"check must be 'module:function', got {check!r}")
     name = str(raw.get("name", name))
     out = Path(raw.get("out", f"results/sweeps/{name}")).expanduser()
     return SweepSpec(task=task, fixed=_resolve_paths(fixed),
                      grid={k: list(v) for k, v in grid.items()}, out=out,
                      retries=retries, timeout=None if timeout is None else float(timeout),
-                     name=name)
+                     name=name, check=check)
 
 
 def load_spec(path: str | os.PathLike, *, overrides: Mapping[str, Any] | None = None,
@@ -334,6 +344,25 @@ def plan_runs(spec: SweepSpec) -> list[Run]:
         rid = run_id(config, spec.task)
         runs.append(Run(rid, config, spec.out / "runs" / rid))
     return runs
+
+
+def check_runs(spec: SweepSpec, runs: Sequence[Run]) -> None:
+    """Check every run's config with the spec's ``check`` function before anything runs.
+
+    Raises
+    ------
+    ConfigError
+        The first bad config, naming its grid values.
+    """
+    if spec.check is None:
+        return
+    check = _load_task(spec.check)
+    for run in runs:
+        try:
+            check(dict(run.config))
+        except ConfigError as err:
+            where = ", ".join(f"{k}={run.config[k]!r}" for k in spec.grid) or "every run"
+            raise ConfigError(f"run {where}: {err}") from None
 
 
 def is_finished(run_dir: str | os.PathLike) -> bool:
@@ -629,10 +658,12 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None,
     say = log or (lambda _msg: None)
     start = time.perf_counter()
     runs = plan_runs(spec)
+    check_runs(spec, runs)
     spec.out.mkdir(parents=True, exist_ok=True)
     _write_json(spec.out / "spec.json", {"name": spec.name, "task": spec.task,
                                          "fixed": spec.fixed, "grid": spec.grid,
-                                         "retries": spec.retries, "timeout": spec.timeout})
+                                         "check": spec.check, "retries": spec.retries,
+                                         "timeout": spec.timeout})
     result = SweepResult(runs=runs)
     payloads = {}
     for run in runs:

@@ -87,7 +87,9 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     spec = sweep.load_spec(args.spec, overrides=dict(args.overrides), out=args.out)
     if args.dry_run:
-        for run in sweep.plan_runs(spec):
+        runs = sweep.plan_runs(spec)
+        sweep.check_runs(spec, runs)
+        for run in runs:
             state = "finished" if sweep.is_finished(run.dir) else "to run"
             grid = ", ".join(f"{k}={run.config[k]}" for k in spec.grid)
             print(f"{run.id}  {state:8s}  {grid}")
