@@ -687,10 +687,12 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None,
                 say(f"Dask dashboard: {link}")
             token = uuid.uuid4().hex[:8]
             futures = {}
-            for run in pending:
+            for run, rank in zip(pending, _seed_ranks(pending)):
+                # the first seed of every config first: different configs (network
+                # shapes) compile side by side instead of queueing on one compile
                 fut = cl.submit(execute_run, str(run.dir.resolve()), payloads[run.id],
                                 spec.timeout, key=f"brainsim-run-{run.id}-{token}",
-                                retries=spec.retries, pure=False)
+                                retries=spec.retries, pure=False, priority=-rank)
                 futures[fut] = run
             bar = tqdm(total=len(runs), initial=len(result.skipped), unit="run",
                        desc=spec.name, disable=not progress, dynamic_ncols=True)
@@ -719,6 +721,17 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None,
     result.files = summarize(spec.out, runs, failed=result.failed, figures=figures)
     result.seconds = time.perf_counter() - start
     return result
+
+
+def _seed_ranks(runs: Sequence[Run]) -> list[int]:
+    """Position of each run among the runs of its config that differ only in the seed."""
+    seen: dict[str, int] = {}
+    ranks = []
+    for run in runs:
+        key = _group_key(run.config)
+        ranks.append(seen.get(key, 0))
+        seen[key] = ranks[-1] + 1
+    return ranks
 
 
 def _store_locally(run: Run, payload: dict, res: dict) -> None:

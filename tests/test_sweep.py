@@ -73,6 +73,8 @@ def test_spec_grid_is_every_combination_in_order(tmp_path):
         (10, "power_law", 0), (10, "power_law", 1), (10, "triplet", 0)]
     assert all(r.config["dataset"] == "digits" and r.config["n_train"] == 100 for r in runs)
     assert len({r.id for r in runs}) == 12
+    # each config's first seed is scheduled first (different shapes compile side by side)
+    assert sweep._seed_ranks(runs) == [0, 1] * 6
     assert all(r.dir == tmp_path / "out" / "runs" / r.id for r in runs)
     assert spec.retries == 1 and spec.name == "s"
     # a run's id depends on its config and task only, not on key order
@@ -242,6 +244,20 @@ def test_local_sweep_writes_run_folders_summary_and_figures(local_sweep, local_c
     again = sweep.run_sweep(tiny_spec(out), client=local_client, progress=False)
     assert sorted(again.skipped) == sorted(result.finished) and not again.finished
     assert all(attempts(d) == 1 for d in (out / "runs").iterdir())
+
+
+def test_a_run_that_keeps_crashing_is_retried_then_reported(local_client, tmp_path):
+    # os.abort takes no config: every attempt dies with a TypeError traceback
+    spec = sweep.spec_from_dict({"task": "os:abort", "retries": 1, "out": str(tmp_path / "out"),
+                                 "grid": {"seed": [0, 1]}})
+    result = sweep.run_sweep(spec, client=local_client, progress=False, log=None)
+    assert result.all_failed and not result.finished
+    assert set(result.failed) == {r.id for r in result.runs}
+    assert all("exit code 1" in why and "TypeError" in why for why in result.failed.values())
+    assert all(attempts(r.dir) == 2 for r in result.runs)  # first try and one retry
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["n_finished"] == 0 and set(summary["failed"]) == set(result.failed)
+    assert (tmp_path / "out" / "summary.csv").read_text().count(",failed,") == 2
 
 
 def _start(cmd, log: Path) -> subprocess.Popen:
