@@ -426,14 +426,23 @@ def run_one(run_dir: str | os.PathLike) -> dict:
         return result
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child before exec
-    """Ask Linux to kill this process when the worker that started it dies."""
+def _die_with_parent() -> None:  # pragma: no cover - runs in the run's process
+    """Ask Linux to kill this process when the worker that started it dies.
+
+    Called by ``run-one`` itself (not in a ``preexec_fn``, which is unsafe in
+    the threaded worker); the worker's pid comes in ``$BRAINSIM_SWEEP_PARENT``.
+    """
+    parent = os.environ.get("BRAINSIM_SWEEP_PARENT")
+    if not parent or not sys.platform.startswith("linux"):
+        return
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         PR_SET_PDEATHSIG = 1
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
     except (OSError, AttributeError):
-        pass
+        return
+    if os.getppid() != int(parent):  # the worker died before the request
+        os._exit(1)
 
 
 class RunCrashed(RuntimeError):
@@ -497,7 +506,8 @@ def execute_run(run_dir: str, payload: dict, timeout: float | None = None) -> di
                 proc = subprocess.run(
                     [sys.executable, "-m", "brainsim.sweep", "run-one", str(run_dir_p)],
                     stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                    env=_child_env(), timeout=timeout, preexec_fn=_die_with_parent,
+                    env=dict(_child_env(), BRAINSIM_SWEEP_PARENT=str(os.getpid())),
+                    timeout=timeout,
                 )
             except subprocess.TimeoutExpired:
                 raise RunCrashed(f"run {payload['id']} took longer than {timeout:g} s "
@@ -517,6 +527,7 @@ def _child_main(argv: Sequence[str]) -> int:  # pragma: no cover - runs in a chi
     if len(argv) != 2 or argv[0] != "run-one":
         print("usage: python -m brainsim.sweep run-one RUN_DIR", file=sys.stderr)
         return EXIT_BAD_CONFIG
+    _die_with_parent()
     try:
         run_one(argv[1])
     except BrainsimError as err:
