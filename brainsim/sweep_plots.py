@@ -81,9 +81,10 @@ def plot_accuracy_vs_neurons(groups: Sequence[Mapping], ax: Axes | None = None, 
     xs_all: set[int] = set()
     for i, (label, members) in enumerate(sorted(series.items())):
         members = sorted(members, key=lambda g: g["config"]["n_neurons"])
-        color = colors[i % len(colors)]
-        for model in models:
+        for j, model in enumerate(models):
             name, ls, marker, shift = _MODEL_STYLE.get(model, (model, "-.", "d", 1.0))
+            # one series: a colour per model; several: a colour per series
+            color = colors[(j if len(series) == 1 else i) % len(colors)]
             pts = [(g["config"]["n_neurons"], _stat(g, f"{model}.test_accuracy"), g["n_seeds"])
                    for g in members]
             pts = [(n, s, k) for n, s, k in pts if s is not None]
@@ -111,7 +112,9 @@ def plot_accuracy_vs_neurons(groups: Sequence[Mapping], ax: Axes | None = None, 
     ax.set_xlabel("Excitatory neurons (hidden units, prototypes)")
     ax.set_ylabel("Test accuracy (%), mean ± sd over seeds")
     n_seeds = sorted({g["n_seeds"] for g in groups})
-    ax.set_title(title or "Accuracy against network size "
+    datasets = sorted({str(g["config"].get("dataset")) for g in groups if "dataset" in g["config"]})
+    on = f" on {', '.join(datasets)}" if datasets else ""
+    ax.set_title(title or f"Accuracy against network size{on} "
                  f"({'/'.join(map(str, n_seeds))} seeds per point)")
     ax.legend(loc="lower right")
     return ax
