@@ -698,9 +698,11 @@ def run_sweep(spec: SweepSpec, *, client=None, scheduler: str | None = None,
                 say(f"Dask dashboard: {link}")
             token = uuid.uuid4().hex[:8]
             futures = {}
-            for run, rank in zip(pending, _seed_ranks(pending)):
-                # the first seed of every config first: different configs (network
-                # shapes) compile side by side instead of queueing on one compile
+            # the first seed of every config first: different configs (network shapes)
+            # compile side by side instead of queueing on one compile; submitted in
+            # that order too, as idle workers take the first tasks as they come
+            ranked = sorted(zip(_seed_ranks(pending), range(len(pending)), pending))
+            for rank, _, run in ranked:
                 fut = cl.submit(execute_run, str(run.dir.resolve()), payloads[run.id],
                                 spec.timeout, key=f"brainsim-run-{run.id}-{token}",
                                 retries=spec.retries, pure=False, priority=-rank)
