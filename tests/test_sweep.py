@@ -33,7 +33,7 @@ TINY_FIXED = {"dataset": "digits", "n_neurons": 10, "n_train": 100, "n_test": 50
 
 def tiny_spec(out: Path, seeds=(0, 1, 2, 3), **grid) -> sweep.SweepSpec:
     return sweep.spec_from_dict({"fixed": TINY_FIXED, "grid": {**grid, "seed": list(seeds)},
-                                 "out": str(out), "retries": 2, "timeout": 600})
+                                 "out": str(out), "retries": 2})
 
 
 def accuracies(out: Path) -> dict[int, float]:
