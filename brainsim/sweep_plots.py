@@ -156,7 +156,9 @@ def plot_accuracy_per_rule(groups: Sequence[Mapping], ax: Axes | None = None, *,
     ax.set_xlabel("STDP rule")
     ax.set_ylabel("Test accuracy (%), mean ± sd over seeds")
     ax.set_ylim(0, 100)
-    ax.set_title(title or "Spiking network, accuracy per learning rule")
+    datasets = sorted({str(g["config"].get("dataset")) for g in groups if "dataset" in g["config"]})
+    on = f" on {', '.join(datasets)}" if datasets else ""
+    ax.set_title(title or f"Spiking network, accuracy per learning rule{on}")
     if any(series):
         ax.legend(loc="upper left", fontsize=7)
     return ax
