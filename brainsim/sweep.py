@@ -42,6 +42,7 @@ import csv
 import ctypes
 import hashlib
 import importlib
+import importlib.util
 import inspect
 import itertools
 import json
@@ -556,7 +557,8 @@ def open_client(scheduler: str | None = None, scheduler_file: str | os.PathLike 
         Worker processes of the local cluster (default: one per core); each
         runs one task at a time.
     dashboard : bool
-        Start the local cluster's dashboard on a free port (needs bokeh).
+        Serve the local cluster's dashboard on port 8787 (another port if it is
+        taken); needs bokeh (``pip install "brainsim[cluster]"``), else there is none.
     allowed_failures : int
         How often a task may lose its worker before it fails (local cluster only;
         an existing scheduler uses its own ``distributed.scheduler.allowed-failures``).
@@ -583,14 +585,21 @@ def open_client(scheduler: str | None = None, scheduler_file: str | os.PathLike 
             yield client
         return
     n = n_workers or os.cpu_count() or 1
+    # The scheduler always serves HTTP (health checks); the dashboard on it
+    # needs bokeh. Without a dashboard, serve on a free port, not on 8787.
+    dashboard = dashboard and importlib.util.find_spec("bokeh") is not None
     with dask.config.set({"distributed.scheduler.allowed-failures": allowed_failures}):
         with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
-                          dashboard_address=":0" if dashboard else None,
+                          dashboard_address=":8787" if dashboard else ":0",
+                          scheduler_kwargs={"dashboard": dashboard},
                           silence_logs=40) as cluster, Client(cluster) as client:
+            client.brainsim_dashboard = dashboard
             yield client
 
 
 def _dashboard_link(client) -> str | None:
+    if getattr(client, "brainsim_dashboard", True) is False:
+        return None  # a local cluster without bokeh: no dashboard on the HTTP port
     try:
         info = client.scheduler_info()
         if info.get("services", {}).get("dashboard") is None:
