@@ -47,6 +47,7 @@ from brainsim.presentation import (
 from brainsim.readout import assign_labels, class_scores, predict_from_counts
 from brainsim.simulation import NetworkState, initial_state, make_simulator, normalise_weights
 
+
 class _Epochs:
     """The rows of `images` repeated `n_epochs` times, same order, without copying.
 
@@ -449,14 +450,15 @@ class DiehlCookSNN:
         return Path(self.checkpoint_dir) / "checkpoint.npz"
 
     def _checkpoint_identity(self, data_hash: str) -> dict:
-        identity = dict(n_neurons=self.n_neurons, learning_rule=self.learning_rule,
-                        presentation_time=self.presentation_time,
-                        resting_time=self.resting_time, chunk_size=self.chunk_size,
-                        random_state=self.random_state, n_features=self.n_features_in_,
-                        data_sha256=data_hash)
-        if self.n_epochs != 1:  # absent for one epoch: older checkpoints stay valid
-            identity["n_epochs"] = int(self.n_epochs)
-        return identity
+        return dict(n_neurons=self.n_neurons, learning_rule=self.learning_rule,
+                    presentation_time=self.presentation_time, resting_time=self.resting_time,
+                    chunk_size=self.chunk_size, random_state=self.random_state,
+                    n_features=self.n_features_in_, data_sha256=data_hash,
+                    **self._epochs_identity())
+
+    def _epochs_identity(self) -> dict:
+        # absent for one epoch, so that checkpoints of earlier versions stay valid
+        return {} if self.n_epochs == 1 else {"n_epochs": int(self.n_epochs)}
 
     def _write_checkpoint(self, path: Path, state: NetworkState, prog: TrainingProgress,
                           data_hash: str) -> None:
@@ -477,7 +479,9 @@ class DiehlCookSNN:
             ) from None
         expected = self._checkpoint_identity(data_hash)
         if meta.get("identity") != expected:
-            diff = sorted(k for k in expected if meta.get("identity", {}).get(k) != expected[k])
+            stored = meta.get("identity", {})
+            diff = sorted(k for k in set(expected) | set(stored)
+                          if stored.get(k) != expected.get(k))
             raise ModelFileError(
                 f"checkpoint {path} belongs to a different training run (differs in: "
                 f"{', '.join(diff)}); use another checkpoint folder or delete it"

@@ -6,6 +6,13 @@ same functions and get the same result:
 - :func:`snn_experiment` -- train the spiking network, label its neurons, test
   it (what ``experiments/train_snn.py`` runs), optionally with baselines of the
   same size trained on the same images;
+- :func:`compare_experiment` -- the spiking network and five ANNs on the same
+  images: accuracy, learning curves, activity, similarity, cost, seven
+  figures and a report (what ``experiments/compare.py`` runs); with
+  ``seeds`` it runs once per seed and reports mean and spread
+  (:mod:`brainsim.comparison`, :mod:`brainsim.seeds`);
+- :func:`rules_experiment` -- the network trained once per STDP rule on the
+  same images (what ``experiments/rules.py`` runs).
 
 The returned dict has the shape of ``metrics.json`` (see :mod:`brainsim.cli`):
 ``config`` (every option, defaults filled in), ``models`` (one entry per model,
@@ -35,7 +42,7 @@ import time
 import warnings
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -44,11 +51,19 @@ from brainsim.plasticity import DEFAULT_RULE, RULES
 from brainsim.protocols import PROTOCOLS, apply_protocol
 
 __all__ = [
+    "BACKENDS",
+    "DEFAULT_COMPARE_CONFIG",
+    "DEFAULT_RULES_CONFIG",
     "DEFAULT_SNN_CONFIG",
     "SNN_BASELINES",
+    "compare_experiment",
     "default_snn_config",
+    "merge_config",
+    "resolve_compare_config",
     "resolve_snn_config",
+    "rules_experiment",
     "snn_experiment",
+    "snn_kwargs",
     "to_json",
 ]
 
@@ -82,12 +97,46 @@ DEFAULT_SNN_CONFIG: Mapping[str, Any] = MappingProxyType({
     "snn_params": MappingProxyType({}),  # further DiehlCookSNN keyword arguments
 })
 
-#: DiehlCookSNN parameters that have a config key of their own (not in snn_params).
-_SNN_KEYS = {"n_neurons": "n_neurons", "rule": "learning_rule", "seed": "random_state",
-             "epochs": "n_epochs", "n_assign": "n_assign", "n_repeats": "n_repeats",
-             "backend": "backend", "threads": "openmp_threads",
-             "checkpoint_dir": "checkpoint_dir", "checkpoint_every": "checkpoint_every",
-             "progress": "progress"}
+#: Defaults of :func:`compare_experiment`; the keys it shares with the spiking
+#: network's experiment take their defaults from :data:`DEFAULT_SNN_CONFIG`.
+DEFAULT_COMPARE_CONFIG: Mapping[str, Any] = MappingProxyType({
+    **{k: DEFAULT_SNN_CONFIG[k] for k in ("dataset", "data_dir", "seed", "n_neurons", "rule",
+                                          "n_train", "n_test", "n_assign", "backend",
+                                          "progress", "figures", "snn_params")},
+    "seeds": None,            # list of seeds: one run per seed, mean and spread reported
+    "learning_curve_points": None,  # training sizes of figure 5 (None: 10, 30, 100 %)
+})
+
+#: Defaults of :func:`rules_experiment` (the check of the four learning rules).
+DEFAULT_RULES_CONFIG: Mapping[str, Any] = MappingProxyType({
+    **{k: DEFAULT_SNN_CONFIG[k] for k in ("dataset", "data_dir", "seed", "n_neurons",
+                                          "backend", "progress", "figures", "snn_params")},
+    "rules": tuple(RULES),    # learning rules to train, each on the same images
+    "n_train": 2000,          # training images (also used for the label assignment)
+    "n_test": 1000,           # test images
+})
+
+#: Config keys named differently from the DiehlCookSNN parameter they set. Every
+#: other config key that is a DiehlCookSNN parameter name (n_neurons, n_assign,
+#: backend, ...) is passed on as it is, so a new estimator option needs one line
+#: in the DEFAULT_*_CONFIG mapping only.
+_RENAMED = {"rule": "learning_rule", "seed": "random_state", "epochs": "n_epochs",
+            "threads": "openmp_threads", "rules": "learning_rule"}
+
+
+def _snn_param(key: str) -> str | None:
+    """The DiehlCookSNN parameter a config key sets, or None."""
+    from brainsim.classifier import DiehlCookSNN
+
+    name = _RENAMED.get(key, key)
+    return name if name in DiehlCookSNN._PARAM_NAMES else None
+
+
+def snn_kwargs(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """DiehlCookSNN keyword arguments of a resolved config (its keys and ``snn_params``)."""
+    kw = {_snn_param(k): v for k, v in cfg.items() if k != "rules" and _snn_param(k)}
+    kw.update(cfg.get("snn_params") or {})
+    return kw
 
 
 def default_snn_config() -> dict[str, Any]:
@@ -141,6 +190,31 @@ def _check_int(config: Mapping[str, Any], key: str, minimum: int, optional: bool
                           f"{' or None' if optional else ''}, got {value!r}")
 
 
+def _check_choices(cfg: Mapping[str, Any]) -> None:
+    from brainsim.datasets import DATASETS
+
+    for key, choices in (("dataset", DATASETS), ("rule", sorted(RULES)), ("backend", BACKENDS)):
+        if key in cfg and cfg[key] not in choices:
+            raise ConfigError(f"unknown {key} {cfg[key]!r}; choose one of {', '.join(choices)}")
+
+
+def _check_snn_params(params: Any, defaults: Mapping[str, Any]) -> None:
+    """``snn_params`` must name DiehlCookSNN parameters without a config key of their own."""
+    from brainsim.classifier import DiehlCookSNN
+
+    own = {_snn_param(k): k for k in defaults if _snn_param(k)}
+    if not isinstance(params, Mapping):
+        raise ConfigError(f"snn_params must be a mapping of DiehlCookSNN parameters, "
+                          f"got {params!r}")
+    for name in params:
+        if name in own:
+            raise ConfigError(f"snn_params[{name!r}] has a config key of its own; "
+                              f"set {own[name]!r} instead")
+        if name not in DiehlCookSNN._PARAM_NAMES:
+            raise ConfigError(f"snn_params: {name!r} is not a DiehlCookSNN parameter; known: "
+                              f"{', '.join(n for n in DiehlCookSNN._PARAM_NAMES if n not in own)}")
+
+
 def resolve_snn_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """Defaults filled in, the protocol applied, every value checked.
 
@@ -159,16 +233,8 @@ def resolve_snn_config(config: Mapping[str, Any] | None = None) -> dict[str, Any
     ConfigError
         Unknown key, a value of the wrong kind, or a protocol clash.
     """
-    from brainsim.classifier import DiehlCookSNN
-    from brainsim.datasets import DATASETS
-
     cfg = merge_config(DEFAULT_SNN_CONFIG, config, "snn experiment")
-    if cfg["dataset"] not in DATASETS:
-        raise ConfigError(f"unknown dataset {cfg['dataset']!r}; choose one of {', '.join(DATASETS)}")
-    if cfg["rule"] not in RULES:
-        raise ConfigError(f"unknown rule {cfg['rule']!r}; choose one of {', '.join(sorted(RULES))}")
-    if cfg["backend"] not in BACKENDS:
-        raise ConfigError(f"unknown backend {cfg['backend']!r}; choose one of {', '.join(BACKENDS)}")
+    _check_choices(cfg)
     if cfg["protocol"] is not None and cfg["protocol"] not in PROTOCOLS:
         raise ConfigError(f"unknown protocol {cfg['protocol']!r}; choose one of "
                           f"{', '.join(PROTOCOLS)} or None")
@@ -183,19 +249,85 @@ def resolve_snn_config(config: Mapping[str, Any] | None = None) -> dict[str, Any
         raise ConfigError(f"baselines must be a list of names among {', '.join(SNN_BASELINES)}, "
                           f"got {baselines!r}")
     cfg["baselines"] = list(dict.fromkeys(baselines))
-    params = cfg["snn_params"]
-    if not isinstance(params, Mapping):
-        raise ConfigError(f"snn_params must be a mapping of DiehlCookSNN parameters, "
-                          f"got {params!r}")
-    own = {v: k for k, v in _SNN_KEYS.items()}
-    for name in params:
-        if name in own:
-            raise ConfigError(f"snn_params[{name!r}] has a config key of its own; "
-                              f"set {own[name]!r} instead")
-        if name not in DiehlCookSNN._PARAM_NAMES:
-            raise ConfigError(f"snn_params: {name!r} is not a DiehlCookSNN parameter; known: "
-                              f"{', '.join(n for n in DiehlCookSNN._PARAM_NAMES if n not in own)}")
+    _check_snn_params(cfg["snn_params"], DEFAULT_SNN_CONFIG)
     return apply_protocol(cfg, DEFAULT_SNN_CONFIG)
+
+
+def resolve_compare_config(config: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """:data:`DEFAULT_COMPARE_CONFIG` updated with ``config``, every value checked.
+
+    Raises
+    ------
+    ConfigError
+        Unknown key or a value of the wrong kind.
+    """
+    cfg = merge_config(DEFAULT_COMPARE_CONFIG, config, "compare experiment")
+    _check_choices(cfg)
+    for key, minimum, optional in [("n_neurons", 2, False), ("seed", 0, False),
+                                   ("n_train", 1, True), ("n_assign", 1, True),
+                                   ("n_test", 1, True)]:
+        _check_int(cfg, key, minimum, optional)
+    _check_snn_params(cfg["snn_params"], DEFAULT_COMPARE_CONFIG)
+    for key in ("seeds", "learning_curve_points"):
+        values = cfg[key]
+        if values is None:
+            continue
+        if (isinstance(values, (str, bytes)) or not hasattr(values, "__len__")
+                or not all(isinstance(v, (int, np.integer)) and not isinstance(v, bool)
+                           for v in values)):
+            raise ConfigError(f"{key} must be a list of whole numbers or None, got {values!r}")
+        cfg[key] = [int(v) for v in values]
+    seeds = cfg["seeds"]
+    if seeds is not None:
+        if len(seeds) < 2 or len(set(seeds)) != len(seeds) or min(seeds) < 0:
+            raise ConfigError(f"seeds must be at least 2 different seeds >= 0 (got {seeds}); "
+                              "for one run set seed instead")
+    if cfg["learning_curve_points"] is not None and (
+            not cfg["learning_curve_points"] or min(cfg["learning_curve_points"]) < 1):
+        raise ConfigError("learning_curve_points must be training sizes >= 1")
+    return cfg
+
+
+def compare_experiment(config: Mapping[str, Any] | None = None,
+                       out_dir: str | os.PathLike | None = None, *,
+                       log: Callable[[str], None] | None = None) -> dict:
+    """The spiking network and the ANNs trained on the same images, compared.
+
+    Models (names as in metrics.json), all trained on the same split with the
+    same seed: ``snn`` (Diehl & Cook 2015, ``n_neurons`` excitatory neurons),
+    ``article_mlp`` (inputs-32-10), ``ann_matched`` (inputs-``n_neurons``-10),
+    ``logreg``, ``kmeans_assign`` and ``kmeans_logreg`` (``n_neurons``
+    prototypes with the network's label assignment / a logistic read-out).
+
+    With ``config["seeds"]`` (two or more seeds) the comparison runs once per
+    seed into ``out_dir/seed_<s>/`` and the result reports, per model, the
+    mean and standard deviation over seeds, the learning curves with error
+    bars, and whether each model's gap to the spiking network is larger than
+    the seed-to-seed spread (:func:`brainsim.seeds.paired_gaps`).
+
+    Parameters
+    ----------
+    config : mapping, optional
+        Keys of :data:`DEFAULT_COMPARE_CONFIG`.
+    out_dir : path, optional
+        Folder for metrics.json, the figures (PNG and PDF) and report.md.
+    log : callable, optional
+        Called with one line of progress at a time (e.g. ``print``).
+
+    Returns
+    -------
+    dict
+        Shaped like ``metrics.json``: ``models``, ``config``, ``versions``,
+        ``timings``, ``dataset``, ``learning_curves`` and more; see
+        :func:`brainsim.comparison.compare_one_seed` and
+        :func:`brainsim.comparison.compare_seeds`.
+    """
+    from brainsim import comparison
+
+    cfg = resolve_compare_config(config)
+    if cfg["seeds"] is None:
+        return comparison.compare_one_seed(cfg, out_dir, log=log)
+    return comparison.compare_seeds(cfg, out_dir, log=log)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -359,10 +491,7 @@ def snn_experiment(config: Mapping[str, Any] | None = None,
         checkpoint_dir = str(out / "checkpoint")
     if cfg["fresh"] and checkpoint_dir is not None and Path(checkpoint_dir).exists():
         shutil.rmtree(checkpoint_dir)
-    snn_kw = {param: cfg[key] for key, param in _SNN_KEYS.items()}
-    snn_kw["checkpoint_dir"] = checkpoint_dir
-    snn_kw.update(cfg["snn_params"])
-    snn = DiehlCookSNN(**snn_kw)
+    snn = DiehlCookSNN(**dict(snn_kwargs(cfg), checkpoint_dir=checkpoint_dir))
 
     snn.partial_fit(data.X_train[:n_train])  # STDP, no labels, `epochs` passes
     snn.assign(data.X_train[:n_assign], data.y_train[:n_assign])
@@ -414,6 +543,78 @@ def snn_experiment(config: Mapping[str, Any] | None = None,
             t0 = time.perf_counter()
             figures = snn_figures(snn, data, y_pred, out)
             timings["figures"] = time.perf_counter() - t0
+    timings["total"] = time.perf_counter() - t_start
+    result = _finish(models, cfg, timings, figures=figures)
+    if out is not None:
+        write_result(out, result)
+    return result
+
+
+# --------------------------------------------------------------------------- rules
+def rules_experiment(config: Mapping[str, Any] | None = None,
+                     out_dir: str | os.PathLike | None = None, *,
+                     log: Callable[[str], None] | None = None) -> dict:
+    """Train the spiking network once per learning rule on the same images.
+
+    Each network learns from the first ``n_train`` training images, is labelled
+    on the same images and scored on ``n_test`` test images.
+
+    Parameters
+    ----------
+    config : mapping, optional
+        Keys of :data:`DEFAULT_RULES_CONFIG`.
+    out_dir : path, optional
+        Folder for metrics.json and ``receptive_fields_rules`` (PNG and PDF).
+    log : callable, optional
+        Called with one line per rule.
+
+    Returns
+    -------
+    dict
+        Shaped like metrics.json; one model ``snn_<rule>`` per rule.
+    """
+    from brainsim.classifier import DiehlCookSNN
+    from brainsim.datasets import load_dataset
+
+    t_start = time.perf_counter()
+    cfg = merge_config(DEFAULT_RULES_CONFIG, config, "rules experiment")
+    _check_choices(cfg)
+    rules = cfg["rules"]
+    if isinstance(rules, str) or not rules or not all(r in RULES for r in rules):
+        raise ConfigError(f"rules must be a list of names among {', '.join(sorted(RULES))}, "
+                          f"got {rules!r}")
+    for key, minimum in [("n_neurons", 2), ("seed", 0), ("n_train", 1), ("n_test", 1)]:
+        _check_int(cfg, key, minimum, False)
+    _check_snn_params(cfg["snn_params"], DEFAULT_RULES_CONFIG)
+    out = Path(out_dir) if out_dir is not None else None
+    if out is not None:
+        out.mkdir(parents=True, exist_ok=True)
+    data = load_dataset(cfg["dataset"], data_dir=cfg["data_dir"], n_train=cfg["n_train"],
+                        n_test=cfg["n_test"])
+    models, timings, weights = {}, {}, {}
+    for rule in rules:
+        start = time.perf_counter()
+        snn = DiehlCookSNN(**dict(snn_kwargs(cfg), learning_rule=rule))
+        snn.fit(data.X_train, data.y_train)
+        acc = snn.score(data.X_test, data.y_test)
+        timings[rule] = time.perf_counter() - start
+        weights[rule] = snn.weights_
+        models[f"snn_{rule}"] = {
+            "test_accuracy": acc, "n_train": len(data.y_train), "n_test": len(data.y_test),
+            "rule": rule, "n_neurons": cfg["n_neurons"],
+            "training_presentations": snn.training_presentations_,
+            "unassigned_neurons": int(np.sum(snn.assignments_ < 0)),
+            "train_seconds": snn.timings_.get("train"),
+        }
+        if log is not None:
+            log(f"{rule:12s} test accuracy {acc:.3f} ({len(data.y_test)} images, "
+                f"{timings[rule]:.0f} s)")
+    figures: list[str] = []
+    if out is not None and cfg["figures"]:
+        from brainsim.figures import rules_figure
+
+        accuracy = {rule: models[f"snn_{rule}"]["test_accuracy"] for rule in rules}
+        figures = rules_figure(weights, accuracy, data.image_shape, out)
     timings["total"] = time.perf_counter() - t_start
     result = _finish(models, cfg, timings, figures=figures)
     if out is not None:

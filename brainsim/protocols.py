@@ -141,10 +141,9 @@ def apply_protocol(config: Mapping[str, Any], defaults: Mapping[str, Any]) -> di
     clash = [k for k in PROTOCOL_KEYS if out.get(k) != defaults.get(k)
              and out.get(k) != getattr(run, k)]
     if clash:
+        options = ", ".join(f"{k} (--{k.replace('_', '-')})" for k in clash)
         raise ConfigError(
-            f"protocol {name!r} sets {', '.join(clash)} itself; drop "
-            f"{', '.join(k.replace('_', '-') for k in clash)} or the protocol"
-        )
+            f"protocol {name!r} sets {', '.join(clash)} itself; drop {options} or the protocol")
     for key in PROTOCOL_KEYS:
         out[key] = getattr(run, key)
     return out

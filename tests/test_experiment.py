@@ -12,12 +12,13 @@ import numpy as np
 import pytest
 
 from brainsim.classifier import DiehlCookSNN
-from brainsim.errors import ConfigError
+from brainsim.errors import ConfigError, ModelFileError
 from brainsim.experiment import (
     DEFAULT_SNN_CONFIG,
     default_snn_config,
     resolve_snn_config,
     snn_experiment,
+    snn_kwargs,
 )
 from brainsim.protocols import PAPER_PROTOCOL, apply_protocol, paper_run
 
@@ -53,17 +54,30 @@ def test_bad_configs_raise_before_any_work(config, message):
         snn_experiment(config)
 
 
+def test_rules_experiment_checks_its_config():
+    from brainsim.experiment import rules_experiment
+
+    with pytest.raises(ConfigError, match="rules must be a list of names among exponential"):
+        rules_experiment({"rules": ["oja"]})
+    with pytest.raises(ConfigError, match="unknown rules experiment config key 'rule'"):
+        rules_experiment({"rule": "triplet"})
+
+
 def test_snn_params_pass_through_to_the_estimator():
-    cfg = resolve_snn_config({"snn_params": {"presentation_time": 0.25, "chunk_size": 50}})
+    cfg = resolve_snn_config({"snn_params": {"presentation_time": 0.25, "chunk_size": 50},
+                              "epochs": 3, "threads": 2, "rule": "triplet", "seed": 7})
     assert cfg["snn_params"] == {"presentation_time": 0.25, "chunk_size": 50}
+    snn = DiehlCookSNN(**snn_kwargs(cfg))
+    assert (snn.n_epochs, snn.openmp_threads, snn.learning_rule, snn.random_state,
+            snn.presentation_time, snn.chunk_size) == (3, 2, "triplet", 7, 0.25, 50)
 
 
 # --------------------------------------------------------------------------- protocol
 def test_paper_protocol_table():
     # 100 neurons: what the README's paper command has always run
-    assert resolve_snn_config({"protocol": "paper"}) | {} == resolve_snn_config(
-        {"n_train": 40000, "epochs": 1, "n_assign": 60000, "n_test": 10000}) | {
-        "protocol": "paper"}
+    explicit = {"n_train": 40000, "epochs": 1, "n_assign": 60000, "n_test": 10000}
+    assert resolve_snn_config({"protocol": "paper"}) == dict(resolve_snn_config(explicit),
+                                                             protocol="paper")
     assert [(r.n_neurons, r.n_train, r.epochs) for r in PAPER_PROTOCOL.values()] == [
         (100, 40000, 1), (400, 60000, 3), (1600, 60000, 7), (6400, 60000, 15)]
     assert [r.paper_accuracy for r in PAPER_PROTOCOL.values()] == [0.829, 0.870, 0.919, 0.950]
@@ -77,7 +91,8 @@ def test_paper_protocol_table():
 
 
 def test_paper_protocol_needs_the_full_training_set():
-    with pytest.raises(ConfigError, match="protocol 'paper' needs 60000 training and 10000 test images, more than digits has"):
+    with pytest.raises(ConfigError, match="protocol 'paper' needs 60000 training and 10000 "
+                                          "test images, more than digits has"):
         snn_experiment({"protocol": "paper", "progress": False, "backend": "runtime"})
 
 
@@ -143,8 +158,10 @@ def test_resume_in_the_middle_of_the_second_epoch(tmp_path, digits_X, standalone
     assert 150 < written[0] < 300  # stopped inside the second epoch
 
     # a checkpoint of another number of epochs is refused, not silently reused
-    with pytest.raises(Exception, match="differs in: n_epochs"):
-        DiehlCookSNN(**dict(params, n_epochs=3), checkpoint_dir=str(ckpt)).partial_fit(X)
+    for n_epochs in (1, 3):
+        with pytest.raises(ModelFileError, match="differs in: n_epochs"):
+            DiehlCookSNN(**dict(params, n_epochs=n_epochs),
+                         checkpoint_dir=str(ckpt)).partial_fit(X)
     resumed = DiehlCookSNN(**params, checkpoint_dir=str(ckpt)).partial_fit(X)
     np.testing.assert_array_equal(resumed.weights_, reference.weights_)
     np.testing.assert_array_equal(resumed.theta_, reference.theta_)
