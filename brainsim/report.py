@@ -669,12 +669,11 @@ def write_report(
 
 
 def _write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to a temporary name in the same folder, then rename it."""
+    """Write ``text`` atomically (temporary file, fsync, rename), creating the folder."""
+    from brainsim.fileio import write_text
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text(path, text)
 
 
 # --------------------------------------------------------------------------- seeds

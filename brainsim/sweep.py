@@ -63,6 +63,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from brainsim.errors import BrainsimError, ConfigError
+from brainsim.fileio import write_json
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -106,33 +107,6 @@ _SPEC_KEYS = {"task", "check", "name", "out", "retries", "timeout", "fixed", "gr
 # ---------------------------------------------------------------------------
 # Files
 # ---------------------------------------------------------------------------
-def _atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file in the same folder.
-
-    The data is flushed and fsync'ed before the rename, and the folder after
-    it, so a reader sees the old file or the whole new one, even after a crash.
-    """
-    # TODO(coordinator): switch to the shared helper in brainsim/fileio.py when merged.
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    with contextlib.suppress(OSError):  # make the rename itself durable
-        dir_fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
-
-
 def _json_default(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
@@ -152,7 +126,8 @@ def _json_default(value: Any) -> Any:
 
 
 def _write_json(path: Path, payload: Any) -> None:
-    _atomic_write_text(path, json.dumps(payload, indent=2, default=_json_default) + "\n")
+    """Atomic (temp file, fsync, rename, fsync folder): see :mod:`brainsim.fileio`."""
+    write_json(path, payload, default=_json_default)
 
 
 def _read_json(path: Path) -> Any:
