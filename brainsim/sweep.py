@@ -44,6 +44,7 @@ import hashlib
 import importlib
 import importlib.util
 import inspect
+import io
 import itertools
 import json
 import math
@@ -52,7 +53,6 @@ import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import traceback
 import uuid
@@ -63,7 +63,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from brainsim.errors import BrainsimError, ConfigError
-from brainsim.fileio import write_json
+from brainsim.fileio import write_json, write_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -839,15 +839,12 @@ def summarize(out: str | os.PathLike, runs: Sequence[Run], *, failed: Mapping[st
     figure_keys.sort(key=lambda k: (not k.startswith("snn."), k.startswith("timings."), k))
     columns = ["run", "status", *config_keys, *figure_keys, "error"]
     written = []
-    with tempfile.NamedTemporaryFile("w", newline="", dir=out, prefix=".summary.csv.",
-                                     delete=False) as fh:
-        writer = csv.DictWriter(fh, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _cell(row.get(k)) for k in columns})
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(fh.name, out / "summary.csv")
+    buffer = io.StringIO(newline="")
+    writer = csv.DictWriter(buffer, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _cell(row.get(k)) for k in columns})
+    write_text(out / "summary.csv", buffer.getvalue())
     written.append(out / "summary.csv")
 
     # statistics over seeds, one group per config without the seed
