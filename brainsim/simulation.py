@@ -501,6 +501,20 @@ def _build_main() -> None:  # pragma: no cover - runs in a child process
     write_text(Path(spec["directory"], "brainsim_meta.json"), json.dumps(meta, indent=1))
 
 
+def _fsync_dir(path: Path) -> None:
+    """Make a rename in ``path`` durable (best effort; some file systems refuse)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
 class StandaloneSimulator:
     """Run a network shape as a compiled Brian2 C++ standalone binary.
 
@@ -531,46 +545,82 @@ class StandaloneSimulator:
         self.meta = self._ensure_built()
 
     def _ensure_built(self) -> dict:
+        """Compile this shape into the cache unless it is there; return its metadata.
+
+        Safe for many processes on many machines sharing one cache folder:
+
+        * builders of the same key queue on an exclusive ``flock`` of
+          ``<key>.lock``; the first compiles, the others then find its build;
+        * a build is made in a sibling folder ``<key>.build-<host>-<pid>`` and
+          published by renaming it to ``<key>`` (atomic within one folder), so
+          a reader sees no folder or a complete one, never a half-written one.
+
+        A ``<key>`` folder without its binary or metadata (left by an older
+        version that built in place) is replaced. A cache that cannot be
+        written falls back to :func:`private_cache_dir`. See docs/sweeps.md for NFS.
+        """
         meta_path = self.project_dir / "brainsim_meta.json"
-        if meta_path.exists() and (self.project_dir / "main").exists():
+
+        def complete() -> bool:
+            return meta_path.exists() and (self.project_dir / "main").exists()
+
+        if complete():
             return json.loads(meta_path.read_text())
         _check_compiler()
+        parent = self.project_dir.parent
         try:
-            self.project_dir.mkdir(parents=True, exist_ok=True)
-            lock = open(self.project_dir.parent / f"{self.key}.lock", "w")
+            parent.mkdir(parents=True, exist_ok=True)
+            lock = open(parent / f"{self.key}.lock", "w")
         except OSError as err:  # a read-only cache: build in a private one instead
             private = private_cache_dir()
-            if self.project_dir.parent == private:
+            if parent == private:
                 raise BrainsimError(
                     f"cannot write the compile cache {private} ({err.strerror or err}); set "
                     f"BRAINSIM_CACHE to a writable folder") from None
             import warnings
 
             warnings.warn(
-                f"compile cache {self.project_dir.parent} cannot be written "
+                f"compile cache {parent} cannot be written "
                 f"({err.strerror or err}); building in the private cache {private} instead "
                 f"(set BRAINSIM_CACHE to choose the folder)", stacklevel=3)
             self.project_dir = private / self.key
             return self._ensure_built()
         with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building it
-            if meta_path.exists() and (self.project_dir / "main").exists():
+            if complete():
                 return json.loads(meta_path.read_text())
+            # Holding the lock, nobody else builds this key: what is left of
+            # interrupted builds (or an incomplete in-place build) can go.
+            for stale in parent.glob(f"{self.key}.build-*"):
+                shutil.rmtree(stale, ignore_errors=True)
+            if self.project_dir.exists():
+                shutil.rmtree(self.project_dir, ignore_errors=True)
+            build_dir = parent / f"{self.key}.build-{platform.node()}-{os.getpid()}"
             start = time.perf_counter()
-            spec = {"shape": asdict(self.shape), "directory": str(self.project_dir),
+            spec = {"shape": asdict(self.shape), "directory": str(build_dir),
                     "openmp_threads": self.openmp_threads}
-            proc = subprocess.run(
-                [sys.executable, "-c", "from brainsim.simulation import _build_main; _build_main()",
-                 json.dumps(spec)],
-                capture_output=True, text=True,
-            )
-            if proc.returncode != 0 or not meta_path.exists():
-                tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-                raise BrainsimError(
-                    "building the C++ standalone network failed (is a C++ compiler such as "
-                    "g++ installed? use backend='runtime' to run without one). Last output:\n"
-                    + tail
+            try:
+                proc = subprocess.run(
+                    [sys.executable, "-c",
+                     "from brainsim.simulation import _build_main; _build_main()",
+                     json.dumps(spec)],
+                    capture_output=True, text=True,
                 )
+                if proc.returncode != 0 or not (build_dir / "brainsim_meta.json").exists():
+                    tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+                    raise BrainsimError(
+                        "building the C++ standalone network failed (is a C++ compiler such "
+                        "as g++ installed? use backend='runtime' to run without one). Last "
+                        "output:\n" + tail
+                    )
+                try:
+                    os.rename(build_dir, self.project_dir)  # publish: atomic in one folder
+                except OSError:
+                    if not complete():  # not a build another machine published first
+                        raise
+            finally:
+                shutil.rmtree(build_dir, ignore_errors=True)
+            _fsync_dir(parent)
             self.compile_seconds = time.perf_counter() - start
             return json.loads(meta_path.read_text())
 
