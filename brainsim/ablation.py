@@ -1,4 +1,4 @@
-"""Ablation of a recipe: switch each mechanism off in turn, over seeds.
+"""Studies of recipes: ablation, and recipes side by side.
 
 :func:`run_ablation` trains, for every seed, the full recipe, the recipe with
 one of its mechanisms switched off (:meth:`brainsim.recipes.Recipe.without`)
@@ -6,6 +6,10 @@ for each mechanism, and the faithful network, and scores each on a validation
 split carved out of the training set (:func:`brainsim.datasets.validation_split`),
 never on the test set. :func:`write_ablation` writes ``metrics.json``, a
 markdown table and a figure. ``experiments/ablation.py`` is the script.
+
+:func:`compare_recipes` trains whole recipes over seeds and scores them with the
+label vote and the linear read-out (``snn_logreg``), keeping the weights and
+win counts for the figures of ``experiments/recipes.py``.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from brainsim.datasets import Dataset
 from brainsim.errors import ConfigError
 from brainsim.recipes import DEFAULT_RECIPE, resolve_recipe
 
-__all__ = ["ablation_variants", "run_ablation", "ablation_table", "write_ablation"]
+__all__ = ["ablation_variants", "run_ablation", "ablation_table", "write_ablation",
+           "evaluate_recipe", "compare_recipes"]
 
 
 def ablation_variants(recipe: str = "local_plus", recipe_options: dict | None = None
@@ -166,3 +171,69 @@ def write_ablation(result: dict[str, Any], out_dir: str | Path, *, config: dict,
     metrics = write_metrics(out, models=models, config=config, timings=timings,
                             figures=[str(p) for p in figures], ablation_table=str(table))
     return [metrics, table, *figures]
+
+
+def evaluate_recipe(data: Dataset, *, recipe: str, recipe_options: dict | None = None,
+                    n_neurons: int = 100, seed: int = 0,
+                    estimator_params: dict | None = None) -> dict[str, Any]:
+    """Train one network of `recipe` and score it on ``data.X_test``.
+
+    Returns
+    -------
+    dict
+        ``accuracy`` (label vote), ``logreg_accuracy`` (linear read-out
+        trained on the training counts only), ``dead``, ``greedy``, ``wins``
+        (per-neuron wins on the training images), ``weights``, ``seconds``,
+        ``training_presentations``.
+    """
+    from brainsim.analysis import dead_and_greedy
+    from brainsim.classifier import DiehlCookSNN
+    from brainsim.readout import fit_logreg_readout
+
+    start = time.perf_counter()
+    snn = DiehlCookSNN(n_neurons=n_neurons, recipe=recipe, recipe_options=recipe_options or None,
+                       random_state=int(seed), **(estimator_params or {}))
+    snn.fit(data.X_train, data.y_train)
+    counts = snn.transform(data.X_test)
+    readout = fit_logreg_readout(snn.assignment_counts_, data.y_train[: snn.n_assign_],
+                                 random_state=int(seed))
+    dg = dead_and_greedy(snn.assignment_counts_)
+    return {
+        "accuracy": float(np.mean(snn.predict_from_counts(counts) == data.y_test)),
+        "logreg_accuracy": float(readout.score(counts, data.y_test)),
+        "dead": dg["dead"], "greedy": dg["greedy"], "wins": dg["wins"],
+        "weights": snn.weights_, "seconds": time.perf_counter() - start,
+        "training_presentations": int(snn.training_presentations_),
+    }
+
+
+def compare_recipes(data: Dataset, *, recipes: tuple[str, ...] = ("diehl_cook_2015", "local_plus"),
+                    n_neurons: int = 100, seeds: tuple[int, ...] = (0,),
+                    estimator_params: dict | None = None,
+                    log: Callable[[str], None] | None = print) -> dict[str, Any]:
+    """Every recipe on every seed (:func:`evaluate_recipe`).
+
+    Returns
+    -------
+    dict
+        recipe name -> {"runs": [per-seed results], "accuracy": [...],
+        "logreg_accuracy": [...]}; the first seed's weights and wins are kept
+        in each run for the figures.
+    """
+    if not seeds:
+        raise ConfigError("give at least one seed")
+    out: dict[str, Any] = {}
+    for name in recipes:
+        runs = []
+        for seed in seeds:
+            runs.append(evaluate_recipe(data, recipe=name, n_neurons=n_neurons, seed=seed,
+                                        estimator_params=estimator_params))
+            if log is not None:
+                r = runs[-1]
+                log(f"{name:18s} seed {seed}: vote {100 * r['accuracy']:.1f} %, logreg "
+                    f"{100 * r['logreg_accuracy']:.1f} %, dead {r['dead']}, greedy "
+                    f"{r['greedy']} ({r['seconds']:.0f} s)")
+        out[name] = {"runs": runs, "accuracy": [r["accuracy"] for r in runs],
+                     "logreg_accuracy": [r["logreg_accuracy"] for r in runs]}
+    return out
+

@@ -426,3 +426,39 @@ def test_local_plus_learns_digits_end_to_end(standalone_cache):
     snn = DiehlCookSNN(n_neurons=20, recipe="local_plus", progress=False, random_state=0,
                        cache_dir=standalone_cache).fit(data.X_train, data.y_train)
     assert snn.score(data.X_test, data.y_test) > 0.5
+
+
+# ----------------------------------------------------------------------------- scripts
+def _script(repo_root, name):
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, repo_root / "experiments" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_recipes_script_scores_on_the_validation_split_when_asked(recorded, repo_root, tmp_path,
+                                                                  capsys):
+    script = _script(repo_root, "recipes")
+    assert "local_plus" in script.build_parser().format_help()
+    out = tmp_path / "r"
+    assert script.main(["--n-train", "30", "--validation", "20", "--n-neurons", "4",
+                        "--no-progress", "--out", str(out)]) == 0
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert set(metrics["models"]) == {"snn_diehl_cook_2015", "snn_diehl_cook_2015_logreg",
+                                      "snn_local_plus", "snn_local_plus_logreg"}
+    entry = metrics["models"]["snn_local_plus"]
+    assert entry["split"] == "validation" and entry["n_test"] == 20 and entry["n_train"] == 30
+    assert "last 20 of 1347" in metrics["config"]["split"]
+    assert (out / "receptive_fields_recipes.png").exists() and (out / "win_shares.png").exists()
+
+
+def test_ablation_script_writes_table_and_figure(recorded, repo_root, tmp_path):
+    script = _script(repo_root, "ablation")
+    out = tmp_path / "a"
+    assert script.main(["--n-train", "20", "--validation", "10", "--n-neurons", "4",
+                        "--seeds", "0", "1", "--no-progress", "--out", str(out)]) == 0
+    assert (out / "ablation.png").exists()
+    table = (out / "ablation.md").read_text()
+    assert "10 images held out" in table and "| diehl_cook_2015 |" in table
