@@ -150,16 +150,13 @@ RECIPES: dict[str, Recipe] = {
     # values chosen on validation splits (docs/recipes.md)
     "local_plus": Recipe(
         "local_plus",
-        # learning rate at the start: 5 x eta_post = 0.01 (the code's nu_ee_post
-        # [DC-code]); chosen on the digits validation split (docs/recipes.md):
-        # eta_start 2.5 -> 72.7 %, 5 -> 75.1 % (3 passes, seed 0)
-        eta_start=5.0,
-        eta_final=M.eta_final_fraction,
-        theta_decay=False,
-        input_normalisation=True,
-        # chosen on the digits validation split: 1 pass 70.3 %, 3 passes 72.7 %
-        # (eta_start 2.5, seed 0)
-        n_passes=3,
+        # Only what helped on the digits validation split (last 337 of the 1,347
+        # training images, 1,010 images learned, seed 0; docs/recipes.md): weaker
+        # lateral inhibition, w_inh 17 -> 68.2 %, 12 -> 77.4 %, 8 -> 75.4 %, 4 -> 75.1 %.
+        # Learning-rate decay (74.8 % with w_inh 8), more passes, input normalisation
+        # and a threshold without decay did not help there; they stay available as
+        # recipe_options. Not yet validated on MNIST.
+        w_inh=12.0,
     ),
 }
 

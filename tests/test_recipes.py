@@ -18,6 +18,10 @@ from brainsim.errors import ConfigError
 from brainsim.network import NetworkShape
 from brainsim.simulation import ChunkOutput, NetworkState
 
+#: Every mechanism on (local_plus itself keeps only what helped on validation).
+ALL_ON = {"eta_start": 5.0, "eta_final": 0.1, "w_inh": 25.0, "theta_decay": False,
+          "input_normalisation": True, "n_passes": 2}
+
 # ----------------------------------------------------------------------------- recipes
 
 
@@ -49,7 +53,7 @@ def test_inhibition_grows_linearly_when_asked():
 
 @pytest.mark.parametrize("mechanism", list(R.MECHANISMS))
 def test_each_switch_turns_its_mechanism_off_alone(mechanism):
-    full = R.resolve_recipe("local_plus", {"w_inh": 25.0, "n_passes": 2})
+    full = R.resolve_recipe("local_plus", ALL_ON)
     assert mechanism in full.mechanisms()
     off = full.without(mechanism)
     assert off.mechanisms() == [m for m in full.mechanisms() if m != mechanism]
@@ -138,7 +142,8 @@ def test_learning_rate_follows_its_schedule_chunk_by_chunk(recorded):
     from brainsim.classifier import DiehlCookSNN
 
     X = _images(100)
-    snn = DiehlCookSNN(n_neurons=4, recipe="local_plus", recipe_options={"n_passes": 1},
+    snn = DiehlCookSNN(n_neurons=4, recipe="local_plus",
+                       recipe_options=dict(ALL_ON, n_passes=1, w_inh_final=30.0),
                        chunk_size=20, progress=False)
     snn.partial_fit(X)
     train = [s for s in recorded if s.shape.learning][0]
@@ -157,8 +162,8 @@ def test_rates_reaching_the_network_are_normalised_in_training_and_inference(rec
 
     X = _images(30)
     y = np.arange(30) % 3
-    snn = DiehlCookSNN(n_neurons=4, recipe="local_plus", chunk_size=10, n_copies=2,
-                       inference_chunk_size=5, progress=False).fit(X, y)
+    snn = DiehlCookSNN(n_neurons=4, recipe="local_plus", recipe_options=dict(ALL_ON, n_passes=1),
+                       chunk_size=10, n_copies=2, inference_chunk_size=5, progress=False).fit(X, y)
     assert snn.input_mean_ == pytest.approx(X.mean())
     target = X.reshape(30, -1).mean() * 64 * RATE_PER_PIXEL_VALUE
     for sim in recorded:
@@ -178,7 +183,7 @@ def test_more_passes_show_every_image_again_in_new_orders(recorded):
 
     X = _images(12)
     snn = DiehlCookSNN(n_neurons=4, recipe="local_plus",
-                       recipe_options={"n_passes": 3, "input_normalisation": False},
+                       recipe_options=dict(ALL_ON, n_passes=3, input_normalisation=False),
                        chunk_size=6, progress=False).partial_fit(X)
     train = recorded[0]
     shown = np.vstack([c.stimulus for c in train.chunks])
@@ -209,14 +214,15 @@ def test_switches_reach_the_network_shape():
     from brainsim.classifier import DiehlCookSNN
 
     def shape(**options):
-        snn = DiehlCookSNN(n_neurons=4, recipe="local_plus", recipe_options=options or None)
+        snn = DiehlCookSNN(n_neurons=4, recipe="local_plus", recipe_options=dict(ALL_ON, **options))
         snn.n_features_in_ = 64
         return snn._shape(learning=True)
 
     assert not shape().theta_decay and shape().scheduled
     assert shape(theta_decay=True).theta_decay
     # without a learning-rate schedule or inhibition change the faithful code is used
-    assert not shape(eta_start=1.0, eta_final=1.0).scheduled
+    assert not shape(eta_start=1.0, eta_final=1.0, w_inh=M.w_inh_to_exc).scheduled
+    assert R.get_recipe("local_plus").scheduled  # its weaker inhibition is set per run
     faithful = DiehlCookSNN(n_neurons=4)
     faithful.n_features_in_ = 64
     assert faithful._shape(learning=True) == NetworkShape(
@@ -229,7 +235,7 @@ def test_recipe_survives_params_save_and_load(recorded, tmp_path):
     from brainsim.classifier import DiehlCookSNN
 
     X = _images(10)
-    opts = {"eta_final": 0.2, "w_inh": 20.0}
+    opts = {"eta_final": 0.2, "w_inh": 20.0, "input_normalisation": True}
     snn = DiehlCookSNN(n_neurons=4, recipe="local_plus", recipe_options=opts, chunk_size=10,
                        progress=False).fit(X, np.arange(10) % 2)
     assert snn.get_params()["recipe"] == "local_plus"
@@ -405,9 +411,10 @@ def test_ablation_switches_each_mechanism_off_and_writes_its_table(recorded, tmp
         ablation_variants("diehl_cook_2015")
     X = _images(20)
     data = Dataset("digits", X[:14], np.arange(14) % 2, X[14:], np.arange(6) % 2)
-    result = run_ablation(data, n_neurons=4, seeds=(0, 1), log=None,
+    result = run_ablation(data, n_neurons=4, seeds=(0, 1), log=None, recipe_options=ALL_ON,
                           estimator_params=dict(chunk_size=7, progress=False))
-    assert set(result["variants"]) == set(variants)
+    assert set(result["variants"]) == set(ablation_variants("local_plus", ALL_ON))
+    assert len(result["variants"]) == 2 + len(R.MECHANISMS)
     assert all(len(e["accuracy"]) == 2 for e in result["variants"].values())
     files = write_ablation(result, tmp_path, config={"seeds": [0, 1]}, timings={})
     metrics = json.loads((tmp_path / "metrics.json").read_text())
