@@ -148,4 +148,5 @@ beta = 3.0  # exponential weight dependence [DC15 eq. 5]; the paper gives no val
 eta_final_fraction = 0.1  # [KOH82, BN] learning rate at the end of a pass over the
 #   training images, as a fraction of the starting rate; in between it falls
 #   geometrically (eta(f) = eta_start * fraction**f for the fraction f of the pass done).
-#   Value chosen here on validation splits (docs/recipes.md).
+#   A starting value for recipe_options; on the digits validation split the decay did
+#   not help, so local_plus does not use it (docs/recipes.md).

@@ -11,8 +11,10 @@ off alone (:meth:`Recipe.without`, used by :mod:`brainsim.ablation`).
     ``--protocol paper`` runs); its simulation is bit-for-bit the one of
     brainsim before recipes existed.
 ``local_plus``
-    The same network with the mechanisms below that helped on validation
-    splits (docs/recipes.md gives the numbers):
+    The same network with what helped on a validation split carved out of the
+    training set (docs/recipes.md gives the numbers): so far only weaker
+    lateral inhibition. The mechanisms available as switches (fields of
+    :class:`Recipe`, set through ``recipe_options``):
 
     * ``eta_decay``: the learning rate starts at ``eta_start`` times the
       rule's rate and falls geometrically to ``eta_final`` times that over one
