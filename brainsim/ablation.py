@@ -15,6 +15,7 @@ win counts for the figures of ``experiments/recipes.py``.
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -33,7 +34,9 @@ def ablation_variants(recipe: str = "local_plus", recipe_options: dict | None = 
     """Variants of an ablation: name -> (recipe name, recipe options).
 
     The full recipe first, then ``"- <mechanism>"`` for each mechanism the
-    recipe uses, then the faithful network ``diehl_cook_2015``.
+    recipe uses, then the faithful network ``diehl_cook_2015`` (unless switching
+    off a recipe's only mechanism already gives it: that variant is then named
+    ``"- <mechanism> (= diehl_cook_2015)"``).
     """
     full = resolve_recipe(recipe, recipe_options)
     mechanisms = full.mechanisms()
@@ -42,11 +45,18 @@ def ablation_variants(recipe: str = "local_plus", recipe_options: dict | None = 
                           "ablate an improved recipe such as 'local_plus'")
     base = dict(recipe_options or {})
     variants = {full.name: (recipe, base)}
+    faithful = resolve_recipe(DEFAULT_RECIPE)
+    with_faithful = False
     for mech in mechanisms:
         off = full.without(mech).to_dict()
         off.pop("name")
-        variants[f"- {mech}"] = (recipe, off)
-    variants[DEFAULT_RECIPE] = (DEFAULT_RECIPE, {})
+        name = f"- {mech}"
+        if resolve_recipe(recipe, off) == replace(faithful, name=full.name):
+            name += f" (= {DEFAULT_RECIPE})"  # the last mechanism: the faithful network
+            with_faithful = True
+        variants[name] = (recipe, off)
+    if not with_faithful:
+        variants[DEFAULT_RECIPE] = (DEFAULT_RECIPE, {})
     return variants
 
 

@@ -400,13 +400,17 @@ def test_ablation_switches_each_mechanism_off_and_writes_its_table(recorded, tmp
     from brainsim.ablation import ablation_variants, run_ablation, write_ablation
     from brainsim.datasets import Dataset
 
-    variants = ablation_variants("local_plus")
-    full = R.get_recipe("local_plus")
+    variants = ablation_variants("local_plus", ALL_ON)
+    full = R.resolve_recipe("local_plus", ALL_ON)
     assert list(variants) == ["local_plus", *[f"- {m}" for m in full.mechanisms()],
                               "diehl_cook_2015"]
     for m in full.mechanisms():
         name, options = variants[f"- {m}"]
         assert m not in R.resolve_recipe(name, options).mechanisms()
+    # one mechanism: switching it off is the faithful network, named so, not run twice
+    one = ablation_variants("local_plus", {"w_inh": 12.0})
+    assert list(one) == ["local_plus", "- inhibition (= diehl_cook_2015)"]
+    assert R.resolve_recipe(*one["- inhibition (= diehl_cook_2015)"]).mechanisms() == []
     with pytest.raises(ConfigError, match="no mechanism"):
         ablation_variants("diehl_cook_2015")
     X = _images(20)
@@ -468,4 +472,4 @@ def test_ablation_script_writes_table_and_figure(recorded, repo_root, tmp_path):
                         "--seeds", "0", "1", "--no-progress", "--out", str(out)]) == 0
     assert (out / "ablation.png").exists()
     table = (out / "ablation.md").read_text()
-    assert "10 images held out" in table and "| diehl_cook_2015 |" in table
+    assert "10 images held out" in table and "diehl_cook_2015" in table
