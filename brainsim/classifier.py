@@ -27,15 +27,18 @@ import hashlib
 import json
 import os
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin
 
 from brainsim import __version__
 from brainsim import model as M
 from brainsim.encoding import flatten_images, mean_pixel_value, normalised_rows, stimulus_rows
-from brainsim.errors import ConfigError, ModelFileError
+from brainsim.errors import BrainsimError, ConfigError, ModelFileError, NotFittedError
+from brainsim.fileio import lock_folder, write_npz
 from brainsim.network import NetworkShape, time_steps
 from brainsim.plasticity import DEFAULT_RULE, get_rule
 from brainsim.presentation import (
@@ -48,12 +51,39 @@ from brainsim.recipes import DEFAULT_RECIPE, Recipe, resolve_recipe
 from brainsim.readout import assign_labels, class_scores, predict_from_counts
 from brainsim.simulation import NetworkState, initial_state, make_simulator, normalise_weights
 
+
+class _Epochs:
+    """The rows of `images` repeated `n_epochs` times, same order, without copying.
+
+    Supports what :func:`~brainsim.presentation.train_chunks` uses: ``shape``,
+    ``len`` and slices with step 1.
+    """
+
+    def __init__(self, images: np.ndarray, n_epochs: int):
+        self.images, self.n_epochs = images, int(n_epochs)
+        self.shape = (images.shape[0] * self.n_epochs, *images.shape[1:])
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+    def __getitem__(self, rows: slice) -> np.ndarray:
+        start, stop, step = rows.indices(self.shape[0])
+        if step != 1:
+            raise IndexError("only contiguous slices of the epochs are supported")
+        return self.images[np.arange(start, stop) % self.images.shape[0]]
+
+
 FILE_FORMAT = "brainsim-diehl-cook"
-FILE_FORMAT_VERSION = 1
+#: 2: the class labels are stored (``classes``); version 1 files (labels 0..n-1) still load.
+FILE_FORMAT_VERSION = 2
 _STATE_ARRAYS = ("weights", "delays", "theta", "v_exc", "v_inh")
 
 
-class DiehlCookSNN:
+class LabelWarning(UserWarning):
+    """Some classes cannot be predicted (no assignment images or no neurons)."""
+
+
+class DiehlCookSNN(ClassifierMixin, BaseEstimator):
     """Unsupervised spiking network with STDP and lateral inhibition.
 
     Parameters
@@ -67,6 +97,12 @@ class DiehlCookSNN:
         Seconds each image is shown / the network rests (350 ms, 150 ms).
     n_assign : int or None
         Training images (the first ones) used for label assignment; None: all.
+    n_epochs : int
+        Passes over the training images in each call of ``fit`` or
+        ``partial_fit`` ([DC15] shows the training set 3, 7 and 15 times to
+        the larger networks; see :mod:`brainsim.protocols`). Every pass shows
+        the images in the same order, as the authors' code does; the spike
+        trains differ between passes. A checkpoint resumes mid-pass.
     n_repeats : int
         Presentations of each image during assignment and prediction whose
         spike counts are summed (the paper averaged over repeats).
@@ -109,17 +145,23 @@ class DiehlCookSNN:
     delays_ : ndarray, shape (n_inputs, n_neurons)
         Synaptic delays in seconds.
     assignments_ : ndarray, shape (n_neurons,)
-        Class of each neuron (-1: never fired during assignment).
+        Class of each neuron as an index into ``classes_`` (-1: never fired
+        during assignment).
     assignment_counts_ : ndarray, shape (n_assign, n_neurons)
         Spike counts used for the assignment.
     image_shape_ : tuple
         Shape of one input image.
     n_features_in_ : int
         Number of input pixels.
-    classes_ : ndarray
-        Class labels 0..n_classes-1.
+    classes_ : ndarray, shape (n_classes,)
+        The sorted distinct labels of ``y`` given to :meth:`fit` (any values:
+        integers, strings, -1/1, ...); :meth:`predict` returns these.
+    n_classes_ : int
+        ``len(classes_)``.
     training_presentations_ : int
         Presentations during training, retries included.
+    n_training_images_ : int
+        Images learned, counted once per epoch.
     timings_ : dict
         Seconds spent in compilation, training, assignment.
     input_mean_ : float
@@ -134,6 +176,7 @@ class DiehlCookSNN:
         presentation_time: float = float(M.presentation_time / M.second),
         resting_time: float = float(M.resting_time / M.second),
         n_assign: int | None = None,
+        n_epochs: int = 1,
         n_repeats: int = 1,
         backend: str = "standalone",
         chunk_size: int = 250,
@@ -153,6 +196,7 @@ class DiehlCookSNN:
         self.presentation_time = presentation_time
         self.resting_time = resting_time
         self.n_assign = n_assign
+        self.n_epochs = n_epochs
         self.n_repeats = n_repeats
         self.backend = backend
         self.chunk_size = chunk_size
@@ -170,7 +214,7 @@ class DiehlCookSNN:
     # ------------------------------------------------------------------ params
     _PARAM_NAMES = (
         "n_neurons", "learning_rule", "presentation_time", "resting_time", "n_assign",
-        "n_repeats", "backend", "chunk_size", "n_copies", "inference_chunk_size",
+        "n_epochs", "n_repeats", "backend", "chunk_size", "n_copies", "inference_chunk_size",
         "openmp_threads", "checkpoint_dir", "checkpoint_every", "cache_dir", "progress",
         "random_state", "recipe", "recipe_options",
     )
@@ -193,13 +237,26 @@ class DiehlCookSNN:
                    if getattr(defaults, k) != v]
         return f"DiehlCookSNN({', '.join(changed)})"
 
+    def __sklearn_tags__(self):
+        """scikit-learn tags: a classifier (with ``transform``) of non-negative dense images."""
+        from sklearn.utils import TransformerTags
+
+        tags = super().__sklearn_tags__()
+        tags.input_tags.positive_only = True  # pixel intensities 0..255
+        tags.input_tags.allow_nan = False
+        tags.input_tags.sparse = False
+        tags.transformer_tags = TransformerTags()  # transform(): spike counts per neuron
+        tags.classifier_tags.poor_score = True  # small networks on few images
+        tags.non_deterministic = False  # same random_state, same spikes
+        return tags
+
     def _validate_params(self) -> None:
         def positive_int(name, minimum=1):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
                 raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
-        for name in ("n_neurons", "n_repeats", "chunk_size", "n_copies",
+        for name in ("n_neurons", "n_epochs", "n_repeats", "chunk_size", "n_copies",
                      "inference_chunk_size", "checkpoint_every"):
             positive_int(name)
         positive_int("openmp_threads", 0)
@@ -224,6 +281,7 @@ class DiehlCookSNN:
             )
         if self.n_assign is not None:
             positive_int("n_assign")
+        positive_int("random_state", 0)
         self._recipe()
 
     def _recipe(self) -> Recipe:
@@ -334,30 +392,40 @@ class DiehlCookSNN:
 
     # -------------------------------------------------------------- learning
     def _check_X(self, X, *, fitting: bool) -> np.ndarray:
-        X = np.asarray(X)
-        flat = flatten_images(X)
+        flat = _check_images(X)
+        X_shape = np.shape(X)
         if fitting:
-            self.image_shape_ = tuple(X.shape[1:]) if X.ndim == 3 else (flat.shape[1],)
+            self.image_shape_ = tuple(X_shape[1:]) if len(X_shape) == 3 else (flat.shape[1],)
             self.n_features_in_ = flat.shape[1]
         else:
             self._check_fitted()
             if flat.shape[1] != self.n_features_in_:
                 raise ConfigError(
                     f"images have {flat.shape[1]} pixels but the network was trained on "
-                    f"{self.n_features_in_} (image shape {self.image_shape_})"
+                    f"{self.n_features_in_} (image shape {self.image_shape_}); give images "
+                    f"of the training shape"
+                )
+            if (len(X_shape) == 3 and len(self.image_shape_) == 2
+                    and tuple(X_shape[1:]) != tuple(self.image_shape_)):
+                raise ConfigError(
+                    f"images are {X_shape[1]}x{X_shape[2]} pixels but the network was trained "
+                    f"on {self.image_shape_[0]}x{self.image_shape_[1]}; give images of the "
+                    f"training shape"
                 )
         return flat
 
     def _check_fitted(self, assigned: bool = False) -> None:
         if not hasattr(self, "weights_"):
-            raise ConfigError("this DiehlCookSNN is not trained yet; call fit() or load() first")
+            raise NotFittedError("this DiehlCookSNN is not trained yet; call fit() or load() first")
         if assigned and not hasattr(self, "assignments_"):
-            raise ConfigError("neurons have no labels yet; call fit(X, y) or assign(X, y) first")
+            raise NotFittedError(
+                "neurons have no labels yet; call fit(X, y) or assign(X, y) first")
 
     def partial_fit(self, X) -> "DiehlCookSNN":
         """Continue unsupervised STDP learning on the images `X` (labels unused).
 
         The first call initialises the network. Thresholds keep adapting.
+        Shows `X` ``n_epochs`` times, in the same order each time.
         """
         self._validate_params()
         if not hasattr(self, "weights_"):
@@ -373,7 +441,8 @@ class DiehlCookSNN:
         else:
             flat = self._check_X(X, fitting=False)
             self._state = self._get_state()
-        self._learn(flat)
+        with self._checkpoint_folder_lock():  # one training process per checkpoint folder
+            self._learn(flat)
         return self
 
     def fit(self, X, y) -> "DiehlCookSNN":
@@ -384,37 +453,38 @@ class DiehlCookSNN:
         X : array_like, shape (n, h, w) or (n, n_pixels)
             Images with values in 0..255.
         y : array_like, shape (n,)
-            Integer class labels, used only for the assignment.
+            Class labels of any type (integers, strings, ...), used only for
+            the assignment; ``classes_`` are their distinct values. At least
+            two classes are needed. A class without images among the first
+            ``n_assign`` images gets no neurons and is never predicted
+            (:class:`LabelWarning`).
         """
         self._validate_params()
+        X = _as_array(X)
+        if X.ndim not in (2, 3) or len(X) == 0:
+            _check_images(X)  # the error for no images or a wrong shape comes first
         y = self._check_y(y, len(X))
+        classes = _classes_of(y)
+        _check_images(X)
         for attr in ("weights_", "assignments_"):
             if hasattr(self, attr):
                 delattr(self, attr)
         self.partial_fit(X)
         n_assign = len(X) if self.n_assign is None else min(self.n_assign, len(X))
-        return self.assign(np.asarray(X)[:n_assign], y[:n_assign])
+        return self._assign(X[:n_assign], y[:n_assign], classes)
 
     def _check_y(self, y, n: int) -> np.ndarray:
-        y = np.asarray(y)
-        if y.ndim != 1 or len(y) != n:
-            raise ConfigError(f"y must be a 1-D array of {n} labels, got shape {y.shape}")
-        if not np.issubdtype(y.dtype, np.integer):
-            if np.issubdtype(y.dtype, np.floating) and np.all(y == np.round(y)):
-                y = y.astype(np.int64)
-            else:
-                raise ConfigError("labels must be integers 0..n_classes-1")
-        if y.min() < 0:
-            raise ConfigError("labels must be non-negative integers")
-        return y.astype(np.int64)
+        """Labels as a 1-D array of ``n`` values (any type scikit-learn accepts)."""
+        return _check_labels(y, n)
 
     def _learn(self, flat: np.ndarray) -> None:
-        stim = flat
+        passes = flat
         n_passes = self._recipe().n_passes
-        if n_passes > 1:  # later passes in new random orders (no labels involved)
+        if n_passes > 1:  # recipe: later passes in new random orders (no labels involved)
             rng = np.random.default_rng([self.random_state, 1])
-            stim = np.concatenate([flat] + [flat[rng.permutation(len(flat))]
-                                            for _ in range(n_passes - 1)])
+            passes = np.concatenate([flat] + [flat[rng.permutation(len(flat))]
+                                              for _ in range(n_passes - 1)])
+        stim = passes if self.n_epochs == 1 else _Epochs(passes, self.n_epochs)
         progress = TrainingProgress()
         ckpt = self._checkpoint_path()
         data_hash = hashlib.sha256(
@@ -425,10 +495,11 @@ class DiehlCookSNN:
         if getattr(self, "_training_sim", None) is None or self._training_sim.shape != shape:
             self._training_sim = self._simulator(shape)
         sim = self._training_sim
-        bar = self._progress_bar(len(stim), f"training ({self.learning_rule}, {self.recipe})")
+        bar = self._progress_bar(len(stim), f"training ({self.learning_rule}, {self.recipe}"
+                                 + (f", {self.n_epochs} epochs)" if self.n_epochs > 1 else ")"))
         recipe = self._recipe()
         schedule = None
-        if recipe.scheduled:
+        if recipe.scheduled:  # learning rate and inhibition over the whole of this fit
             def schedule(fraction: float) -> dict:
                 return {"eta_scale": recipe.eta_scale(fraction),
                         "w_inh": recipe.inhibition(fraction)}
@@ -462,21 +533,37 @@ class DiehlCookSNN:
         Path(self.checkpoint_dir).mkdir(parents=True, exist_ok=True)
         return Path(self.checkpoint_dir) / "checkpoint.npz"
 
+    def _checkpoint_folder_lock(self):
+        """Writer lock of ``checkpoint_dir`` (a no-op without one).
+
+        Raises :class:`~brainsim.errors.FolderInUseError` when another process
+        is training into the same folder.
+        """
+        import contextlib
+
+        if self.checkpoint_dir is None:
+            return contextlib.nullcontext()
+        return lock_folder(self.checkpoint_dir, what="checkpoint folder")
+
     def _checkpoint_identity(self, data_hash: str) -> dict:
         recipe = self._recipe()
         extra = {} if recipe == Recipe(DEFAULT_RECIPE) else {"recipe": recipe.to_dict()}
         return dict(**extra, n_neurons=self.n_neurons, learning_rule=self.learning_rule,
                     presentation_time=self.presentation_time, resting_time=self.resting_time,
                     chunk_size=self.chunk_size, random_state=self.random_state,
-                    n_features=self.n_features_in_, data_sha256=data_hash)
+                    n_features=self.n_features_in_, data_sha256=data_hash,
+                    **self._epochs_identity())
+
+    def _epochs_identity(self) -> dict:
+        # absent for one epoch, so that checkpoints of earlier versions stay valid
+        return {} if self.n_epochs == 1 else {"n_epochs": int(self.n_epochs)}
 
     def _write_checkpoint(self, path: Path, state: NetworkState, prog: TrainingProgress,
                           data_hash: str) -> None:
         meta = dict(identity=self._checkpoint_identity(data_hash), progress=prog.__dict__)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez(tmp, meta=np.array(json.dumps(meta)),
-                 **{k: getattr(state, k) for k in _STATE_ARRAYS})
-        os.replace(tmp, path)  # atomic: an interruption never leaves half a checkpoint
+        # atomic: an interruption or a full disk never leaves half a checkpoint
+        write_npz(path, meta=np.array(json.dumps(meta)),
+                  **{k: getattr(state, k) for k in _STATE_ARRAYS})
 
     def _read_checkpoint(self, path: Path, data_hash: str) -> tuple[NetworkState, TrainingProgress]:
         try:
@@ -489,7 +576,9 @@ class DiehlCookSNN:
             ) from None
         expected = self._checkpoint_identity(data_hash)
         if meta.get("identity") != expected:
-            diff = sorted(k for k in expected if meta.get("identity", {}).get(k) != expected[k])
+            stored = meta.get("identity", {})
+            diff = sorted(k for k in set(expected) | set(stored)
+                          if stored.get(k) != expected.get(k))
             raise ModelFileError(
                 f"checkpoint {path} belongs to a different training run (differs in: "
                 f"{', '.join(diff)}); use another checkpoint folder or delete it"
@@ -534,38 +623,87 @@ class DiehlCookSNN:
         return self.respond(X).counts
 
     def assign(self, X, y) -> "DiehlCookSNN":
-        """Freeze the network and label each neuron with its preferred class."""
+        """Freeze the network and label each neuron with its preferred class.
+
+        ``classes_`` become the distinct values of ``y``.
+        """
         self._check_fitted()
+        X = _as_array(X)
+        _check_images(X)
         y = self._check_y(y, len(X))
+        return self._assign(X, y, _classes_of(y))
+
+    def _assign(self, X, y: np.ndarray, classes: np.ndarray) -> "DiehlCookSNN":
         start = time.perf_counter()
+        y_index = np.searchsorted(classes, np.asarray(y.tolist()) if y.dtype == object else y)
         counts = self.respond(X, desc="label assignment").counts
-        self.n_classes_ = int(max(y.max() + 1, getattr(self, "n_classes_", 0)))
-        self.classes_ = np.arange(self.n_classes_)
-        self.assignments_ = assign_labels(counts, y, self.n_classes_)
+        self.classes_ = classes
+        self.n_classes_ = len(classes)
+        self.assignments_ = assign_labels(counts, y_index, self.n_classes_)
         self.assignment_counts_ = counts
         self.n_assign_ = len(y)
         self.timings_["assign"] = time.perf_counter() - start
+        self._warn_about_unpredictable_classes(np.unique(y_index))
         return self
 
+    def _warn_about_unpredictable_classes(self, present: np.ndarray) -> None:
+        absent = [c for i, c in enumerate(self.classes_) if i not in set(present.tolist())]
+        if absent:
+            warnings.warn(
+                f"classes {_show(absent)} have no images among the {self.n_assign_} assignment "
+                f"images; they get no neurons and are never predicted (raise n_assign or "
+                f"shuffle the training images)", LabelWarning, stacklevel=4)
+        if np.all(self.assignments_ < 0):
+            warnings.warn(
+                "no excitatory neuron fired during the label assignment (all-black images, or "
+                f"too short a training?); every image will be predicted as "
+                f"{_show([self.classes_[0]])}",
+                LabelWarning, stacklevel=4)
+            return
+        no_neurons = [c for i, c in enumerate(self.classes_)
+                      if i in set(present.tolist()) and not np.any(self.assignments_ == i)]
+        if no_neurons:
+            warnings.warn(
+                f"classes {_show(no_neurons)} got no neuron in the label assignment and are "
+                f"never predicted; use more neurons (n_neurons={self.n_neurons}) or more "
+                f"training", LabelWarning, stacklevel=4)
+
     def decision_function(self, X) -> np.ndarray:
-        """Mean spike count of the neurons assigned to each class, (n_images, n_classes)."""
+        """Mean spike count of the neurons assigned to each class, (n_images, n_classes).
+
+        Columns follow ``classes_``.
+        """
         self._check_fitted(assigned=True)
         return class_scores(self.transform(X), self.assignments_, self.n_classes_)
 
     def predict(self, X) -> np.ndarray:
-        """Predicted class of each image."""
+        """Predicted class of each image (values of ``classes_``).
+
+        An image to which no assigned neuron answers (for example an all-black
+        image, which makes no input spikes) scores 0 for every class and is
+        predicted as ``classes_[0]``, the lowest label.
+        """
         self._check_fitted(assigned=True)
-        return predict_from_counts(self.transform(X), self.assignments_, self.n_classes_)
+        return self.predict_from_counts(self.transform(X))
 
     def predict_from_counts(self, counts: np.ndarray) -> np.ndarray:
         """Predicted classes from spike counts returned by :meth:`transform`."""
         self._check_fitted(assigned=True)
-        return predict_from_counts(counts, self.assignments_, self.n_classes_)
+        index = predict_from_counts(counts, self.assignments_, self.n_classes_)
+        return self.classes_[index]
 
-    def score(self, X, y) -> float:
-        """Fraction of images classified correctly."""
-        y = self._check_y(y, len(X))
-        return float(np.mean(self.predict(X) == y))
+    def score(self, X, y, sample_weight=None) -> float:
+        """Fraction of images classified correctly (labels outside ``classes_`` count as wrong)."""
+        from sklearn.metrics import accuracy_score
+
+        y = self._check_y(y, len(_as_array(X)))
+        predicted = self.predict(X)
+        try:
+            return float(accuracy_score(y, predicted, sample_weight=sample_weight))
+        except (TypeError, ValueError) as err:
+            raise ConfigError(
+                f"labels y ({y.dtype}) cannot be compared with the classes the network was "
+                f"trained with ({self.classes_.dtype}): {err}") from None
 
     # ------------------------------------------------------------- recording
     def record_example(self, x, *, resting: bool = True) -> dict[str, Any]:
@@ -628,7 +766,12 @@ class DiehlCookSNN:
                       v_exc=state.v_exc, v_inh=state.v_inh)
         if hasattr(self, "assignments_"):
             arrays["assignments"] = self.assignments_
-        np.savez_compressed(path, header=np.array(json.dumps(header)), **arrays)
+            arrays["classes"] = self.classes_
+            if self.classes_.dtype == object:
+                raise ConfigError("class labels of mixed Python types cannot be saved without "
+                                  "pickle; use integer or string labels")
+        # atomic: a crash or a full disk leaves the old file or none, never half of one
+        write_npz(path, compressed=True, header=np.array(json.dumps(header)), **arrays)
         return path
 
     @classmethod
@@ -645,25 +788,44 @@ class DiehlCookSNN:
         if not path.exists() and path.suffix != ".npz" and path.with_suffix(".npz").exists():
             path = path.with_suffix(".npz")  # the name given to save()
         if not path.exists():
-            raise ModelFileError(f"no saved network at {path}")
+            raise ModelFileError(f"no saved network at {path}; check the path")
         try:
             with np.load(path, allow_pickle=False) as f:
                 header = json.loads(str(f["header"]))
                 arrays = {k: np.array(f[k]) for k in f.files if k != "header"}
         except Exception as err:  # noqa: BLE001
+            if isinstance(err, ValueError) and "pickled" in str(err):
+                raise ModelFileError(
+                    f"{path} is not a readable brainsim network file: it holds pickled Python "
+                    f"objects, which are never loaded (unpickling can run any code); write "
+                    f"networks with DiehlCookSNN.save") from None
             raise ModelFileError(
-                f"{path} is not a readable brainsim network file ({type(err).__name__}: {err})"
+                f"{path} is not a readable brainsim network file ({type(err).__name__}: {err}); "
+                f"it is damaged or truncated: save the network again"
             ) from None
-        if header.get("format") != FILE_FORMAT:
+        if not isinstance(header, dict) or header.get("format") != FILE_FORMAT:
             raise ModelFileError(f"{path} is not a brainsim Diehl & Cook network file")
-        if header.get("format_version", 0) > FILE_FORMAT_VERSION:
+        version = header.get("format_version")
+        if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+            raise ModelFileError(f"{path}: the header has no valid format_version ({version!r}); "
+                                 "the file is damaged")
+        if version > FILE_FORMAT_VERSION:
             raise ModelFileError(
-                f"{path} was written by a newer brainsim (format {header['format_version']}); "
-                "upgrade brainsim to read it"
+                f"{path} was written by a newer brainsim (format {version}, this one reads "
+                f"up to {FILE_FORMAT_VERSION}); upgrade brainsim to read it"
             )
+        missing = [k for k in ("params", "image_shape") if k not in header]
+        if missing:
+            raise ModelFileError(f"{path}: the header lacks {', '.join(missing)}; the file is "
+                                 "damaged or was not written by DiehlCookSNN.save")
         params = header["params"]
-        snn = cls(**{k: v for k, v in params.items() if k in cls._PARAM_NAMES})
-        n_in = int(np.prod(header["image_shape"]))
+        try:
+            snn = cls(**{k: v for k, v in params.items() if k in cls._PARAM_NAMES})
+            snn._validate_params()
+            n_in = int(np.prod(header["image_shape"]))
+        except (BrainsimError, TypeError, ValueError, AttributeError) as err:
+            raise ModelFileError(f"{path}: the saved parameters are not valid ({err}); the file "
+                                 "is damaged") from None
         expected = {"weights": (n_in, snn.n_neurons), "delays": (n_in, snn.n_neurons),
                     "theta": (snn.n_neurons,)}
         for key, shp in expected.items():
@@ -693,7 +855,126 @@ class DiehlCookSNN:
             if arrays["assignments"].shape != (snn.n_neurons,):
                 raise ModelFileError(f"{path}: assignments have the wrong shape")
             snn.assignments_ = arrays["assignments"].astype(int)
-            snn.n_classes_ = int(header.get("n_classes") or snn.assignments_.max() + 1)
-            snn.classes_ = np.arange(snn.n_classes_)
+            if "classes" in arrays:  # format 2
+                snn.classes_ = arrays["classes"]
+            else:  # format 1: labels were 0..n_classes-1
+                snn.classes_ = np.arange(int(header.get("n_classes")
+                                             or snn.assignments_.max() + 1))
+            snn.n_classes_ = len(snn.classes_)
+            if snn.assignments_.size and snn.assignments_.max() >= snn.n_classes_:
+                raise ModelFileError(f"{path}: assignments name classes that the file does "
+                                     "not list; the file is damaged")
         snn.saved_versions_ = header.get("versions", {})
         return snn
+
+
+# ------------------------------------------------------------ input checks
+def _as_array(X) -> np.ndarray:
+    """``X`` as a numpy array, or a one-line error for what numpy cannot make one of."""
+    if hasattr(X, "toarray") or type(X).__module__.startswith("scipy.sparse"):
+        raise ConfigError("sparse matrices are not supported; pass a dense array (X.toarray())")
+    try:
+        return np.asarray(X)
+    except (ValueError, TypeError) as err:
+        raise ConfigError(
+            f"images must be a rectangular numeric array (n, height, width) or (n, n_pixels); "
+            f"numpy could not make one ({err})") from None
+
+
+def _check_images(X) -> np.ndarray:
+    """Check images and return them flattened, (n, n_pixels), in their own dtype.
+
+    Read-only and non-contiguous arrays are accepted as they are (never written to).
+
+    Raises
+    ------
+    ConfigError
+        Empty, wrong dtype or number of dimensions, no pixels, NaN or inf,
+        values outside 0..255, or values in 0..1 (images scaled to 0..1).
+    """
+    X = _as_array(X)
+    if X.dtype == object:
+        try:
+            X = X.astype(np.float64)
+        except (TypeError, ValueError):
+            raise ConfigError("images must hold numbers 0..255; got an object array with "
+                              "non-numeric values") from None
+    if X.dtype == bool:
+        raise ConfigError("images must hold intensities 0..255, not booleans; convert them "
+                          "with X.astype(np.uint8) * 255")
+    if not np.issubdtype(X.dtype, np.number):
+        raise ConfigError(f"images must hold numbers 0..255, got dtype {X.dtype}; convert "
+                          f"them to numbers (e.g. X.astype(np.uint8))")
+    if np.issubdtype(X.dtype, np.complexfloating):
+        raise ConfigError(f"Complex data not supported: images must hold real numbers 0..255, "
+                          f"got dtype {X.dtype}")
+    if X.ndim in (2, 3) and X.shape[0] > 0 and X[0].size == 0:
+        raise ConfigError(f"images have no pixels: 0 feature(s) (shape={X.shape}) while a "
+                          f"minimum of 1 is required. Give images with pixels")
+    if np.issubdtype(X.dtype, np.floating) and X.size and not np.isfinite(X).all():
+        bad = int(np.flatnonzero(~np.isfinite(X.reshape(len(X), -1)).all(axis=1))[0])
+        raise ConfigError(f"images contain NaN or infinite values (the first in image {bad}); "
+                          f"replace them (e.g. np.nan_to_num(X)) or drop those images")
+    if X.size and X.min() < 0:
+        raise ConfigError(
+            f"Negative values in data: pixel intensities must lie in 0..255 (smallest "
+            f"{float(X.min()):g}); shift and rescale the images, e.g. "
+            f"(X - X.min()) * 255 / (X.max() - X.min())")
+    flat = flatten_images(X)
+    hi = float(flat.max())
+    if 0 < hi <= 1 and np.issubdtype(flat.dtype, np.floating):
+        raise ConfigError(
+            f"pixel values lie in 0..1 (largest {hi:g}), but the network takes intensities "
+            f"0..255 (pixel / 4 Hz); multiply the images by 255 (X * 255)")
+    return flat
+
+
+def _check_labels(y, n: int) -> np.ndarray:
+    """Labels as a 1-D array of ``n`` values, or a one-line error."""
+    if y is None:
+        raise ConfigError("DiehlCookSNN requires y to be passed, but the target y is None: the "
+                          "network learns without labels but needs them to label its neurons "
+                          "(partial_fit(X) learns without them)")
+    if hasattr(y, "toarray"):
+        raise ConfigError("labels y must be a dense 1-D array, not a sparse matrix")
+    y = np.asarray(y)
+    if y.ndim != 1:
+        raise ConfigError(f"labels y must be a 1-D array, got shape {y.shape}"
+                          + ("; pass y.ravel()" if y.ndim == 2 and y.shape[1] == 1 else ""))
+    if len(y) != n:
+        raise ConfigError(f"y has {len(y)} labels but X has {n} images; give one label per image")
+    if n == 0:
+        raise ConfigError("no labels given (y has length 0)")
+    if np.issubdtype(y.dtype, np.floating) and not np.all(np.isfinite(y)):
+        raise ConfigError("labels y contain NaN or infinite values")
+    if np.issubdtype(y.dtype, np.complexfloating):
+        raise ConfigError(f"Complex data not supported: labels y must be integers, strings or "
+                          f"other sortable values, got dtype {y.dtype}")
+    if np.issubdtype(y.dtype, np.floating) and np.any(y != np.round(y)):
+        raise ConfigError(
+            f"Unknown label type: continuous (labels y are real numbers such as "
+            f"{y[y != np.round(y)][0]:g}); give class labels (integers or strings)")
+    return y
+
+
+def _classes_of(y: np.ndarray) -> np.ndarray:
+    """Sorted distinct labels; at least two."""
+    try:
+        classes = np.unique(y)
+    except TypeError:
+        raise ConfigError("labels y mix types that cannot be sorted (e.g. numbers and "
+                          "strings); use one type") from None
+    if len(classes) < 2:
+        raise ConfigError(
+            f"y holds only one class ({_show(list(classes))}); the label assignment needs at "
+            f"least two classes")
+    if classes.dtype == object:  # e.g. Python strings from pandas: store as numpy strings
+        as_array = np.asarray(classes.tolist())
+        if as_array.dtype != object:
+            classes = as_array
+    return classes
+
+
+def _show(values: list) -> str:
+    shown = ", ".join(repr(v.item() if hasattr(v, "item") else v) for v in values[:10])
+    return shown + (", ..." if len(values) > 10 else "")

@@ -5,7 +5,11 @@ Each script builds its parser with :func:`make_parser` (options ``--dataset``,
 :func:`load_dataset_from_args`, writes ``metrics.json`` with
 :func:`write_metrics` and figures with :func:`save_figure`, and is started
 through :func:`run_script`, which turns a :class:`~brainsim.errors.BrainsimError`
-into a one-line ``error: ...`` message and exit code 2.
+or a file-system error into a one-line ``error: ...`` message and exit code 2,
+and Ctrl-C into a one-line note and exit code 130. Inside ``run_script`` the
+parser also claims the ``--out`` folder (:func:`claim_output_folder`): one run
+writes into one folder at a time. Results are written atomically
+(:mod:`brainsim.fileio`).
 
 ``metrics.json`` has one shape for all scripts::
 
@@ -19,8 +23,9 @@ into a one-line ``error: ...`` message and exit code 2.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import errno
 import importlib.metadata
-import json
 import math
 import os
 import platform
@@ -32,6 +37,7 @@ import numpy as np
 
 from brainsim.datasets import DATASETS, Dataset, load_dataset
 from brainsim.errors import BrainsimError, ConfigError
+from brainsim.fileio import FolderLock, lock_folder, save_figure_file, write_json
 
 __all__ = [
     "make_parser",
@@ -42,6 +48,8 @@ __all__ = [
     "run_script",
     "positive_int",
     "check_config",
+    "claim_output_folder",
+    "release_output_folders",
 ]
 
 #: Exit code for bad input (a :class:`BrainsimError`).
@@ -66,7 +74,7 @@ def make_parser(description: str, *, default_out: str) -> argparse.ArgumentParse
         With ``--dataset``, ``--data-dir``, ``--seed`` and ``--out``; the script
         adds its own options.
     """
-    parser = argparse.ArgumentParser(
+    parser = _ScriptParser(
         description=description,
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -88,6 +96,80 @@ def make_parser(description: str, *, default_out: str) -> argparse.ArgumentParse
         help="output folder for metrics.json and figures (created if needed)",
     )
     return parser
+
+
+class _ScriptParser(argparse.ArgumentParser):
+    """A parser that, inside :func:`run_script`, also claims the ``--out`` folder.
+
+    Every script parses its options first, so the folder is claimed before
+    anything is written: a second run with the same ``--out`` stops at once
+    (see :func:`claim_output_folder`). Parsing outside ``run_script`` (tests,
+    notebooks) takes no lock.
+    """
+
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, rest = super().parse_known_args(args, namespace)
+        if _claim_on_parse and getattr(namespace, "out", None) is not None:
+            claim_output_folder(namespace.out)
+        return namespace, rest
+
+
+#: Set by :func:`run_script` while a script's ``main`` runs.
+_claim_on_parse = False
+#: Folders this process holds the writer lock of (resolved path -> lock).
+_held_locks: dict[str, FolderLock] = {}
+
+
+def claim_output_folder(out: str | os.PathLike, *, option: str = "--out") -> Path:
+    """Create ``out`` and hold its writer lock until the script ends.
+
+    One run writes into one folder at a time: a second process that claims a
+    folder in use stops with :class:`~brainsim.errors.FolderInUseError`
+    instead of interleaving its files with the first one's. The lock
+    (``fcntl.flock`` on ``out/.brainsim.lock``) is released by
+    :func:`release_output_folders`, or by the operating system when the
+    process ends, however it ends.
+
+    Parameters
+    ----------
+    out : path
+        The output folder.
+    option : str
+        The option that named it, for messages.
+
+    Returns
+    -------
+    Path
+        The folder.
+
+    Raises
+    ------
+    ConfigError
+        ``out`` is a file, or the folder cannot be created or written.
+    FolderInUseError
+        Another run holds the folder.
+    """
+    folder = Path(out)
+    key = str(folder.resolve())
+    if key in _held_locks and _held_locks[key].held:
+        return folder
+    try:
+        _held_locks[key] = lock_folder(folder, what=f"{option} folder")
+    except OSError as err:
+        raise ConfigError(
+            f"{option} folder {folder} cannot be written ({err.strerror or err}); "
+            f"{_hint(err, option)}"
+        ) from None
+    for stale in folder.glob(".*.tmp"):  # left by a killed run; ours now that we hold the lock
+        with contextlib.suppress(OSError):
+            stale.unlink()
+    return folder
+
+
+def release_output_folders() -> None:
+    """Release every folder claimed by :func:`claim_output_folder`."""
+    while _held_locks:
+        _held_locks.popitem()[1].release()
 
 
 def load_dataset_from_args(
@@ -219,11 +301,7 @@ def write_metrics(
         "timings": timings,
         **extra,
     }
-    path = out / "metrics.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(payload, indent=2, default=_to_json) + "\n")
-    os.replace(tmp, path)
-    return path
+    return write_json(out / "metrics.json", payload, default=_to_json)
 
 
 def save_figure(fig, out_dir: str | os.PathLike, name: str) -> list[Path]:
@@ -248,8 +326,8 @@ def save_figure(fig, out_dir: str | os.PathLike, name: str) -> list[Path]:
     out.mkdir(parents=True, exist_ok=True)
     paths = [out / f"{name}.png", out / f"{name}.pdf"]
     try:
-        fig.savefig(paths[0], dpi=150, bbox_inches="tight")
-        fig.savefig(paths[1], bbox_inches="tight")
+        save_figure_file(fig, paths[0], dpi=150, bbox_inches="tight")
+        save_figure_file(fig, paths[1], bbox_inches="tight")
     finally:
         plt.close(fig)
     return paths
@@ -268,6 +346,8 @@ def run_script(main: Callable[[list[str] | None], int | None], argv: list[str] |
     Ctrl-C exits with code 130 and a one-line note. Other exceptions are bugs
     and keep their traceback.
     """
+    global _claim_on_parse
+    _claim_on_parse = True
     try:
         status = main(argv)
     except BrainsimError as err:
@@ -275,12 +355,30 @@ def run_script(main: Callable[[list[str] | None], int | None], argv: list[str] |
         sys.exit(EXIT_BAD_INPUT)
     except OSError as err:
         where = f": {err.filename}" if getattr(err, "filename", None) else ""
-        print(f"error: {_one_line(err.strerror or str(err))}{where}", file=sys.stderr)
+        print(f"error: {_one_line(err.strerror or str(err))}{where}; {_hint(err)}",
+              file=sys.stderr)
         sys.exit(EXIT_BAD_INPUT)
     except KeyboardInterrupt:
-        print("interrupted (Ctrl-C); results written so far are kept", file=sys.stderr)
+        print("interrupted (Ctrl-C); files and checkpoints written so far are kept, and "
+              "the same command resumes a checkpointed training", file=sys.stderr)
         sys.exit(EXIT_INTERRUPTED)
+    finally:
+        _claim_on_parse = False
+        release_output_folders()
     sys.exit(int(status or 0))
+
+
+def _hint(err: OSError, option: str = "--out") -> str:
+    """What to do about a file-system error."""
+    if err.errno == errno.ENOSPC:
+        return f"the disk is full: free some space or choose another folder with {option}"
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return f"check the permissions or choose another folder with {option}"
+    if err.errno == errno.EROFS:
+        return f"the file system is read-only: choose another folder with {option}"
+    if err.errno in (errno.ENOTDIR, errno.EEXIST):
+        return f"a file stands where a folder is needed: choose another path with {option}"
+    return f"check the path, or choose another folder with {option}"
 
 
 def positive_int(text: str) -> int:

@@ -49,6 +49,8 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.client
+import math
 import os
 import urllib.error
 import urllib.request
@@ -443,7 +445,7 @@ def _parse_idx(data: bytes, path: Path, expected_shape: tuple[int, ...] | None) 
         raise CorruptFileError(
             f"{path}: IDX header declares shape {dims}, expected {tuple(expected_shape)}; {hint}"
         )
-    n_values = int(np.prod(dims, dtype=np.int64))
+    n_values = math.prod(dims)  # Python integers: no overflow for absurd headers
     n_data = len(data) - header_len
     if n_data != n_values:
         state = "truncated" if n_data < n_values else "longer than its header says"
@@ -594,7 +596,8 @@ def _download(name: str, spec: _IdxSpec, data_dir) -> Path:
         part = target_dir / (spec.filename + ".gz.part")
         try:
             _fetch(url, part)
-        except (urllib.error.URLError, OSError, ValueError) as err:
+        except (urllib.error.URLError, http.client.HTTPException, OSError, ValueError) as err:
+            # an interrupted download is never used: the partial file goes
             part.unlink(missing_ok=True)
             failures.append(f"{url}: {_reason(err)}")
             continue
@@ -614,7 +617,10 @@ def _download(name: str, spec: _IdxSpec, data_dir) -> Path:
         with open(part, "rb") as fh:
             compressed = fh.read(2) == b"\x1f\x8b"
         final = target_dir / (spec.filename + (".gz" if compressed else ""))
-        os.replace(part, final)
+        os.replace(part, final)  # only a verified, complete file gets the name that is used
+        from brainsim.fileio import _fsync_folder
+
+        _fsync_folder(target_dir)
         return final
     if checksum_failure is not None:
         raise type(checksum_failure)("; ".join(failures))
@@ -628,7 +634,10 @@ def _reason(err: BaseException) -> str:
         return f"HTTP {err.code} {err.reason}"
     if isinstance(err, urllib.error.URLError):
         return str(err.reason)
-    return str(err)
+    if isinstance(err, http.client.IncompleteRead):
+        return (f"connection closed after {len(err.partial)} bytes"
+                + (f", {err.expected} more expected" if err.expected else ""))
+    return str(err) or type(err).__name__
 
 
 def _fetch(url: str, dest: Path) -> None:
@@ -649,6 +658,8 @@ def _fetch(url: str, dest: Path) -> None:
                     break
                 fh.write(chunk)
                 bar.update(len(chunk))
+            fh.flush()
+            os.fsync(fh.fileno())  # on disk before it is verified and renamed
         if total is not None and dest.stat().st_size != total:
             raise OSError(f"connection closed after {dest.stat().st_size} of {total} bytes")
 

@@ -17,6 +17,8 @@ __all__ = [
     "ChecksumError",
     "CorruptFileError",
     "ModelFileError",
+    "FolderInUseError",
+    "NotFittedError",
 ]
 
 
@@ -46,3 +48,27 @@ class CorruptFileError(DatasetError):
 
 class ModelFileError(BrainsimError):
     """A saved network cannot be loaded: corrupt, truncated or incompatible file."""
+
+
+class FolderInUseError(BrainsimError):
+    """Another run is writing into the same output or checkpoint folder."""
+
+
+def _make_not_fitted_error() -> type:
+    from sklearn.exceptions import NotFittedError as SklearnNotFittedError
+
+    class NotFittedError(ConfigError, SklearnNotFittedError):
+        """A network is used before ``fit`` (scikit-learn's ``NotFittedError`` as well)."""
+
+    NotFittedError.__module__ = __name__
+    return NotFittedError
+
+
+def __getattr__(name: str):
+    # NotFittedError derives from scikit-learn's; made on first use so that importing
+    # this module (which every script does) does not import scikit-learn.
+    if name == "NotFittedError":
+        cls = _make_not_fitted_error()
+        globals()[name] = cls
+        return cls
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -54,6 +54,8 @@ __all__ = [
     "results_table",
     "render_report",
     "write_report",
+    "render_seed_report",
+    "write_seed_report",
 ]
 
 #: Order of the models in tables and figures.
@@ -663,8 +665,138 @@ def write_report(
     Path
         The file written.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / filename
-    path.write_text(render_report(metrics, figures, title=title), encoding="utf-8")
-    return path
+    return _write_atomic(Path(out_dir) / filename, render_report(metrics, figures, title=title))
+
+
+def _write_atomic(path: Path, text: str) -> Path:
+    """Write ``text`` atomically (temporary file, fsync, rename), creating the folder."""
+    from brainsim.fileio import write_text
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return write_text(path, text)
+
+
+# --------------------------------------------------------------------------- seeds
+def _pm(mean: Any, sd: Any, digits: int = 1) -> str:
+    """'82.1 ± 0.4 %' from fractions."""
+    if not _finite(mean):
+        return "n/a"
+    spread = f" ± {100 * float(sd):.{digits}f}" if _finite(sd) else ""
+    return f"{100 * float(mean):.{digits}f}{spread} %"
+
+
+def _gap_verdict(name: str, gap: Mapping[str, Any]) -> str:
+    mean, sd = gap.get("mean_pp"), gap.get("sd_pp")
+    if not _finite(mean):
+        return f"The gap of the {_label(name)} could not be measured."
+    side = "better" if mean > 0 else "worse" if mean < 0 else "as good"
+    where = (f"{abs(float(mean)):.1f} percentage points {side} than the spiking network"
+             if mean else "as accurate as the spiking network on average")
+    ci = gap.get("ci95_pp") or [None, None]
+    stats = (f"sd of the per-seed difference {_num(sd, '.1f')} points, 95 % CI "
+             f"[{_num(ci[0], '.1f')}, {_num(ci[1], '.1f')}], p = {_num(gap.get('p_value'), '.3g')}")
+    if gap.get("larger_than_spread"):
+        verdict = "larger than the seed-to-seed spread"
+    else:
+        verdict = ("not larger than the seed-to-seed spread (with these seeds it cannot be "
+                   "told apart from seed-to-seed variation)")
+    return f"The {_label(name)} is {where} ({stats}): the gap is {verdict}."
+
+
+def render_seed_report(metrics: Mapping[str, Any], *, title: str | None = None) -> str:
+    """Markdown report of a comparison over several seeds.
+
+    Parameters
+    ----------
+    metrics : dict
+        From :func:`brainsim.comparison.compare_seeds`: ``models`` with
+        ``test_accuracy`` (mean), ``test_accuracy_sd``, ``test_accuracy_per_seed``;
+        ``gaps`` (:func:`brainsim.seeds.paired_gaps`), ``seeds``, ``runs``
+        (seed -> folder), ``figures``, ``config``, ``versions``, ``timings``.
+
+    Returns
+    -------
+    str
+        The report, ending with a newline.
+    """
+    models = _check_metrics(metrics)
+    cfg = metrics.get("config", {})
+    dataset = metrics.get("dataset", {})
+    ds_name = dataset.get("name") or cfg.get("dataset") or "the data set"
+    seeds = list(metrics.get("seeds") or [])
+    gaps = metrics.get("gaps") or {}
+    any_entry = next(iter(models.values()))
+    n_train, n_test = int(any_entry["n_train"]), int(any_entry["n_test"])
+    title = title or (f"Spiking network vs artificial neural networks on {ds_name}, "
+                      f"{len(seeds)} seeds")
+    L = [f"# {title}", ""]
+    L.append(_paragraph([
+        f"Every model was trained with each of the seeds {', '.join(map(str, seeds))} on the "
+        f"same {n_train} training images of `{ds_name}` and tested on the same {n_test} test "
+        "images; the seed changes the models' initial weights, spike trains and batch order, "
+        "not the data.",
+        "Accuracies are the mean ± sample standard deviation over seeds.",
+    ]))
+    L += ["", "## Results", "",
+          "| model | what it is | test accuracy (mean ± sd) | per seed | gap to the spiking "
+          "network (points) | 95 % CI of the gap | p | gap larger than the spread? |",
+          "|---|---|---:|---|---:|---|---:|---|"]
+    for name in _ordered(models):
+        e = models[name]
+        per_seed = ", ".join(_pct(a) for a in e.get("test_accuracy_per_seed", []))
+        g = gaps.get(name)
+        if g:
+            ci = g.get("ci95_pp") or [None, None]
+            gap_cells = (f"{_num(g.get('mean_pp'), '+.1f')} ± {_num(g.get('sd_pp'), '.1f')} "
+                         f"| [{_num(ci[0], '.1f')}, {_num(ci[1], '.1f')}] "
+                         f"| {_num(g.get('p_value'), '.3g')} "
+                         f"| {'yes' if g.get('larger_than_spread') else 'no'}")
+        else:
+            gap_cells = "reference | | |"
+        L.append(f"| {_label(name)} (`{name}`) | {_description(name, e, cfg.get('n_neurons'))} "
+                 f"| {_pm(e['test_accuracy'], e.get('test_accuracy_sd'))} | {per_seed} "
+                 f"| {gap_cells} |")
+    L.append("")
+    if gaps:
+        rule = next(iter(gaps.values())).get("rule", "")
+        L += ["## Is each gap larger than the seed-to-seed spread?", ""]
+        L.append(_paragraph([
+            f"Rule: {rule}.",
+            "Accuracies are paired by seed because every seed trains all models on the same "
+            "images; the test looks at the spread of the differences, not of each model alone.",
+        ]))
+        L.append("")
+        L += [f"- {_gap_verdict(n, gaps[n])}" for n in _ordered(gaps)]
+        L.append("")
+        if len(seeds) < 5:
+            L += [f"With {len(seeds)} seeds the test has little power: only a gap many times its "
+                  "spread passes. Use 5 or more seeds for a claim.", ""]
+    for stem in metrics.get("figures") or []:
+        L += ["## Learning curves", "",
+              f"![Learning curves]({stem}.png)", "",
+              f"*Test accuracy against the number of training images, mean over "
+              f"{len(seeds)} seeds; error bars and band: ± 1 standard deviation.* "
+              f"([PDF]({stem}.pdf))", ""]
+    runs = metrics.get("runs") or {}
+    if runs:
+        L += ["## Each seed", "",
+              "Every seed's run has its own folder with all figures and its own report:", ""]
+        L += [f"- seed {s}: [{folder}/report.md]({folder}/report.md)" for s, folder in runs.items()]
+        L.append("")
+    versions = metrics.get("versions") or {}
+    L += ["## How this was made", ""]
+    if cfg:
+        opts = ", ".join(f"`{k}={v}`" for k, v in cfg.items() if v is not None)
+        L += [f"Options: {opts}.", ""]
+    if versions:
+        L += ["Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", ""]
+    timings = metrics.get("timings") or {}
+    if _finite(timings.get("total")):
+        L += [f"Wall time of all seeds: {float(timings['total']):.0f} s.", ""]
+    return "\n".join(L)
+
+
+def write_seed_report(metrics: Mapping[str, Any], out_dir: str | os.PathLike, *,
+                      filename: str = "report.md", title: str | None = None) -> Path:
+    """Write :func:`render_seed_report` to ``out_dir/filename`` (atomically)."""
+    return _write_atomic(Path(out_dir) / filename, render_seed_report(metrics, title=title))

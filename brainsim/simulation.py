@@ -334,6 +334,22 @@ def cache_dir() -> Path:
     return Path(base) / "brainsim" / "standalone"
 
 
+def private_cache_dir() -> Path:
+    """Fallback cache when :func:`cache_dir` cannot be written: a per-user temp folder."""
+    return Path(tempfile.gettempdir()) / f"brainsim-{os.getuid()}" / "standalone"
+
+
+def _check_compiler() -> None:
+    """Raise a one-line error if the C++ compiler the build would use is missing."""
+    compiler = os.environ.get("CXX", "g++").split()
+    if not compiler or shutil.which(compiler[0]) is None:
+        name = compiler[0] if compiler else "(empty $CXX)"
+        raise BrainsimError(
+            f"no C++ compiler found: {name!r} is not on PATH (set $CXX to pick another); "
+            "install one (e.g. apt install g++) or use backend='runtime' (--backend runtime "
+            "in the scripts), which needs no compiler")
+
+
 def _code_fingerprint() -> str:
     """Hash of everything besides the shape that changes the generated code."""
     import brian2
@@ -482,7 +498,9 @@ def _build_main() -> None:  # pragma: no cover - runs in a child process
     spec = json.loads(sys.argv[1])
     shape = NetworkShape(**spec["shape"])
     meta = _build_standalone(shape, Path(spec["directory"]), spec["openmp_threads"])
-    Path(spec["directory"], "brainsim_meta.json").write_text(json.dumps(meta, indent=1))
+    from brainsim.fileio import write_text  # atomic: a killed build leaves no half file
+
+    write_text(Path(spec["directory"], "brainsim_meta.json"), json.dumps(meta, indent=1))
 
 
 class StandaloneSimulator:
@@ -517,8 +535,25 @@ class StandaloneSimulator:
         meta_path = self.project_dir / "brainsim_meta.json"
         if meta_path.exists() and (self.project_dir / "main").exists():
             return json.loads(meta_path.read_text())
-        self.project_dir.mkdir(parents=True, exist_ok=True)
-        with open(self.project_dir.parent / f"{self.key}.lock", "w") as lock:
+        _check_compiler()
+        try:
+            self.project_dir.mkdir(parents=True, exist_ok=True)
+            lock = open(self.project_dir.parent / f"{self.key}.lock", "w")
+        except OSError as err:  # a read-only cache: build in a private one instead
+            private = private_cache_dir()
+            if self.project_dir.parent == private:
+                raise BrainsimError(
+                    f"cannot write the compile cache {private} ({err.strerror or err}); set "
+                    f"BRAINSIM_CACHE to a writable folder") from None
+            import warnings
+
+            warnings.warn(
+                f"compile cache {self.project_dir.parent} cannot be written "
+                f"({err.strerror or err}); building in the private cache {private} instead "
+                f"(set BRAINSIM_CACHE to choose the folder)", stacklevel=3)
+            self.project_dir = private / self.key
+            return self._ensure_built()
+        with lock:
             fcntl.flock(lock, fcntl.LOCK_EX)  # another process may be building it
             if meta_path.exists() and (self.project_dir / "main").exists():
                 return json.loads(meta_path.read_text())
@@ -559,7 +594,10 @@ class StandaloneSimulator:
             "eta_scale": np.full(B * shape.n_neurons, float(chunk.eta_scale)),
             "w_inh": np.full(B * shape.n_neurons, float(chunk.w_inh)),
         }
-        work = Path(tempfile.mkdtemp(prefix="run_", dir=self.project_dir))
+        try:
+            work = Path(tempfile.mkdtemp(prefix="run_", dir=self.project_dir))
+        except OSError:  # a read-only cache holding the build: run in the temp folder
+            work = Path(tempfile.mkdtemp(prefix="brainsim_run_"))
         try:
             args = []
             for role, info in meta["run_args"].items():

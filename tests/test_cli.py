@@ -108,7 +108,9 @@ def test_run_script_config_error_and_oserror(capsys):
         raise PermissionError(13, "Permission denied", "/root/x")
 
     assert _exit_code(bad_option, capsys) == (2, "error: --n-train must be positive\n")
-    assert _exit_code(unwritable, capsys) == (2, "error: Permission denied: /root/x\n")
+    assert _exit_code(unwritable, capsys) == (
+        2, "error: Permission denied: /root/x; check the permissions or choose another "
+           "folder with --out\n")
 
 
 def test_run_script_interrupt(capsys):

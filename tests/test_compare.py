@@ -1,8 +1,12 @@
-"""experiments/compare.py: its measures on hand-made cases, and a tiny run as a user runs it."""
+"""The comparison: its measures on hand-made cases, and tiny runs as a user runs them.
+
+The measures live in the library (brainsim.activity, brainsim.cost,
+brainsim.figures, brainsim.comparison, brainsim.seeds); experiments/compare.py
+only parses options and calls brainsim.experiment.compare_experiment.
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -12,21 +16,18 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from brainsim.activity import activity_summary
+from brainsim.comparison import curve_points
+from brainsim.cost import ann_cost, snn_cost
 from brainsim.errors import ConfigError
+from brainsim.experiment import compare_experiment, to_json
+from brainsim.figures import most_active
+from brainsim.seeds import curve_statistics, paired_gaps, seed_statistics
 
 SCRIPT = os.path.join("experiments", "compare.py")
 MODELS = ("snn", "article_mlp", "ann_matched", "logreg", "kmeans_assign", "kmeans_logreg")
 FIGURES = ("fig1_receptive_fields", "fig2_confusion_matrices", "fig3_activity",
            "fig4_example_response", "fig5_learning_curves", "fig6_cka", "fig7_cost")
-
-
-@pytest.fixture(scope="module")
-def compare(repo_root):
-    """The script imported as a module (it has no side effects on import)."""
-    spec = importlib.util.spec_from_file_location("compare_script", repo_root / SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run(args, env, cwd, timeout=600):
@@ -37,11 +38,11 @@ def run(args, env, cwd, timeout=600):
 
 
 # --------------------------------------------------------------------------- measures
-def test_activity_of_a_one_hot_code(compare):
+def test_activity_of_a_one_hot_code():
     # 4 images, 5 units, one winner each; unit 4 never wins.
     A = np.zeros((4, 5))
     A[[0, 1, 2, 3], [0, 1, 1, 3]] = [3, 1, 2, 5]
-    s = compare.activity_summary(A, "spikes")
+    s = activity_summary(A, "spikes")
     assert s["mean_population_sparsity"] == pytest.approx(1 / 5)
     # lifetime: unit0 1/4, unit1 2/4, unit2 0, unit3 1/4, unit4 0 -> mean 1/5
     assert s["mean_lifetime_sparsity"] == pytest.approx(0.2)
@@ -52,20 +53,20 @@ def test_activity_of_a_one_hot_code(compare):
     assert s["silent_units"] == 2 and s["n_units"] == 5 and s["activity_unit"] == "spikes"
 
 
-def test_activity_of_a_dense_uniform_code(compare):
-    s = compare.activity_summary(np.full((3, 4), 0.5), "ReLU")
+def test_activity_of_a_dense_uniform_code():
+    s = activity_summary(np.full((3, 4), 0.5), "ReLU")
     assert s["mean_population_sparsity"] == 1.0
     assert s["mean_lifetime_sparsity"] == 1.0
     assert s["mean_treves_rolls_sparseness"] == pytest.approx(0.0)
     assert s["silent_units"] == 0
 
 
-def test_snn_cost_for_a_known_spike_train(compare):
+def test_snn_cost_for_a_known_spike_train():
     # Two images: 100 input, 7 excitatory, 7 inhibitory spikes; then 50, 5, 5 over 2
     # presentations. N = 10: events = in*10 + exc*1 + inh*9.
     result = SimpleNamespace(input_spikes=np.array([100.0, 50.0]), exc_spikes=np.array([7.0, 5.0]),
                              inh_spikes=np.array([7.0, 5.0]), presentations=np.array([1, 2]))
-    cost = compare.snn_cost(result, n_neurons=10, presentation_time=0.35)
+    cost = snn_cost(result, n_neurons=10, presentation_time=0.35)
     e1, e2 = 100 * 10 + 7 + 7 * 9, 50 * 10 + 5 + 5 * 9
     assert cost["per_image"] == pytest.approx((e1 + e2) / 2)
     assert cost["per_image_std"] == pytest.approx(abs(e1 - e2) / 2)
@@ -76,32 +77,32 @@ def test_snn_cost_for_a_known_spike_train(compare):
     assert cost["neuron_updates_per_image"] == pytest.approx(20 * 700 * 1.5)
 
 
-def test_ann_cost_dense_and_active_inputs(compare):
-    cost = compare.ann_cost([64, 32, 10])
+def test_ann_cost_dense_and_active_inputs():
+    cost = ann_cost([64, 32, 10])
     assert cost["per_image"] == 64 * 32 + 32 * 10 and cost["unit"] == "MACs"
     assert "active_inputs_per_image" not in cost
-    cost = compare.ann_cost([64, 32, 10], [np.array([20, 40]), np.array([8, 16])])
+    cost = ann_cost([64, 32, 10], [np.array([20, 40]), np.array([8, 16])])
     assert cost["active_inputs_per_image"] == pytest.approx(((20 * 32 + 8 * 10) + (40 * 32 + 16 * 10)) / 2)
 
 
-def test_most_active_neurons_for_the_example_figure(compare):
+def test_most_active_neurons_for_the_example_figure():
     counts = np.array([0, 2, 0, 2, 0])
     # max(v) - threshold: 1, 0, 6, 0, 3 -> among the silent ones neuron 2 came closest.
     v = np.array([[0, 1], [0, 0], [5, 6], [0, 0], [3, 3]], dtype=float)
-    assert list(compare.most_active(counts, v, np.zeros(5))) == [1, 3, 2]
-    assert list(compare.most_active(counts, v, np.zeros(5), k=5)) == [1, 3, 2, 4, 0]
+    assert list(most_active(counts, v, np.zeros(5))) == [1, 3, 2]
+    assert list(most_active(counts, v, np.zeros(5), k=5)) == [1, 3, 2, 4, 0]
 
 
-def test_curve_points(compare):
-    assert compare.curve_points(None, 1347) == [135, 404, 1347]
-    assert compare.curve_points([500, 100, 100], 1347) == [100, 500, 1347]
-    assert compare.curve_points([1347], 1347) == [1347]
+def test_curve_points():
+    assert curve_points(None, 1347) == [135, 404, 1347]
+    assert curve_points([500, 100, 100], 1347) == [100, 500, 1347]
+    assert curve_points([1347], 1347) == [1347]
     with pytest.raises(ConfigError, match="2000 exceed the 1347 training images"):
-        compare.curve_points([100, 2000], 1347)
+        curve_points([100, 2000], 1347)
 
 
-def test_clean_makes_strict_json(compare):
-    out = compare._clean({"a": np.array([1.0, np.nan]), "b": np.int64(3), "c": (np.inf, 2.5)})
+def test_to_json_makes_strict_json():
+    out = to_json({"a": np.array([1.0, np.nan]), "b": np.int64(3), "c": (np.inf, 2.5)})
     assert out == {"a": [1.0, None], "b": 3, "c": [None, 2.5]}
     json.dumps(out, allow_nan=False)
 
@@ -112,13 +113,13 @@ def test_help(repo_root, no_data_env):
     assert proc.returncode == 0
     for option in ("--dataset", "--data-dir", "--seed", "--out", "--n-neurons", "--rule",
                    "--n-train", "--n-test", "--n-assign", "--backend",
-                   "--learning-curve-points", "--no-progress"):
+                   "--learning-curve-points", "--seeds", "--no-progress"):
         assert option in proc.stdout
 
 
 @pytest.mark.parametrize("args, fragment", [
     (["--learning-curve-points", 100, 5000], "exceed the 1347 training images"),
-    (["--n-train", 20, "--n-neurons", 50], "smaller than --n-neurons 50"),
+    (["--n-train", 20, "--n-neurons", 50], "smaller than n_neurons 50"),
 ])
 def test_bad_options_give_one_line_errors(repo_root, no_data_env, tmp_path, args, fragment):
     proc = run([*args, "--out", tmp_path / "out"], no_data_env, repo_root)
@@ -191,3 +192,128 @@ def test_tiny_digits_run_writes_everything(repo_root, no_data_env, standalone_ca
         assert f"]({name}.png)" in report
     assert "| spiking network (`snn`)" in report
     assert "test images correctly." in report
+
+
+# --------------------------------------------------------------------------- seeds
+def _models(snn, mlp, close):
+    return {"snn": {"test_accuracy": snn, "n_train": 100, "n_test": 50, "train_seconds": 2.0},
+            "ann_matched": {"test_accuracy": mlp, "n_train": 100, "n_test": 50,
+                            "train_seconds": 1.0},
+            "logreg": {"test_accuracy": close, "n_train": 100, "n_test": 50}}
+
+
+def test_seed_statistics_and_paired_gaps():
+    by_seed = {0: _models(0.70, 0.90, 0.71), 1: _models(0.72, 0.91, 0.71),
+               2: _models(0.71, 0.93, 0.72)}
+    stats = seed_statistics(by_seed)
+    assert stats["snn"]["test_accuracy"] == pytest.approx(0.71)
+    assert stats["snn"]["test_accuracy_sd"] == pytest.approx(0.01)  # sample sd, ddof = 1
+    assert stats["snn"]["test_accuracy_per_seed"] == [0.70, 0.72, 0.71]
+    assert stats["ann_matched"]["n_seeds"] == 3 and stats["ann_matched"]["train_seconds"] == 1.0
+    assert "train_seconds" not in stats["logreg"]
+
+    gaps = paired_gaps(by_seed)
+    assert set(gaps) == {"ann_matched", "logreg"}
+    big, small = gaps["ann_matched"], gaps["logreg"]
+    # differences 20, 19, 22 points: mean 20.33, sd 1.53, t = 23.1 with 2 degrees of freedom
+    assert big["diff_per_seed_pp"] == pytest.approx([20, 19, 22])
+    assert big["mean_pp"] == pytest.approx(61 / 3)
+    assert big["sd_pp"] == pytest.approx(np.std([20, 19, 22], ddof=1))
+    assert big["t"] == pytest.approx(big["mean_pp"] / (big["sd_pp"] / np.sqrt(3)))
+    assert big["p_value"] < 0.01 and big["larger_than_spread"]
+    assert big["ci95_pp"][0] > 0
+    # differences 1, -1, 1 points: within the spread
+    assert small["mean_pp"] == pytest.approx(1 / 3)
+    assert small["p_value"] > 0.5 and not small["larger_than_spread"]
+    assert small["ci95_pp"][0] < 0 < small["ci95_pp"][1]
+    assert "paired two-sided t-test" in small["rule"]
+
+
+def test_paired_gap_with_identical_differences():
+    by_seed = {0: _models(0.70, 0.80, 0.70), 1: _models(0.75, 0.85, 0.75)}
+    gaps = paired_gaps(by_seed)
+    assert gaps["ann_matched"]["mean_pp"] == pytest.approx(10)
+    assert gaps["ann_matched"]["larger_than_spread"]  # the same 10 points on every seed
+    assert gaps["logreg"]["mean_pp"] == 0 and not gaps["logreg"]["larger_than_spread"]
+
+
+def test_curve_statistics_keeps_sizes_common_to_all_seeds():
+    curves = {0: {"snn": {"n_train": [50, 100], "test_accuracy": [0.4, 0.6]}},
+              1: {"snn": {"n_train": [50, 100], "test_accuracy": [0.5, 0.7]}}}
+    out = curve_statistics(curves)["snn"]
+    assert out["n_train"] == [50, 100]
+    assert out["test_accuracy"] == pytest.approx([0.45, 0.65])
+    assert out["test_accuracy_sd"] == pytest.approx([np.std([0.4, 0.5], ddof=1)] * 2)
+
+
+@pytest.mark.parametrize("config, message", [
+    ({"seeds": [3]}, "at least 2 different seeds"),
+    ({"seeds": [1, 1]}, "at least 2 different seeds"),
+    ({"seeds": "01"}, "seeds must be a list of whole numbers"),
+    ({"epochs": 2}, "unknown compare experiment config key 'epochs'"),
+    ({"snn_params": {"learning_rule": "triplet"}}, "set 'rule' instead"),
+])
+def test_bad_compare_configs(config, message):
+    with pytest.raises(ConfigError, match=message):
+        compare_experiment(config)
+
+
+@pytest.mark.slow
+@pytest.mark.standalone
+def test_two_seeds_report_mean_spread_and_gaps(tmp_path, standalone_cache):
+    out = tmp_path / "seeds"
+    result = compare_experiment({"n_neurons": 10, "n_train": 100, "n_test": 50,
+                                 "learning_curve_points": [50], "seeds": [0, 1],
+                                 "progress": False, "figures": False}, out)
+    assert json.loads((out / "metrics.json").read_text()) == json.loads(json.dumps(result))
+    assert result["seeds"] == [0, 1] and result["runs"] == {"0": "seed_0", "1": "seed_1"}
+    per_seed = [json.loads((out / f"seed_{s}" / "metrics.json").read_text()) for s in (0, 1)]
+    assert [m["config"]["seed"] for m in per_seed] == [0, 1]
+    assert list(result["models"]) == list(MODELS)
+    for name, entry in result["models"].items():
+        accs = [m["models"][name]["test_accuracy"] for m in per_seed]
+        assert entry["test_accuracy_per_seed"] == accs
+        assert entry["test_accuracy"] == pytest.approx(np.mean(accs))
+        assert entry["test_accuracy_sd"] == pytest.approx(np.std(accs, ddof=1))
+        assert entry["n_seeds"] == 2 and entry["n_train"] == 100
+    # the spiking network's seeds differ (initial weights and spike trains)
+    assert per_seed[0]["models"]["snn"] != per_seed[1]["models"]["snn"]
+    assert set(result["gaps"]) == set(MODELS) - {"snn"}
+    for name, gap in result["gaps"].items():
+        diffs = [100 * (m["models"][name]["test_accuracy"] - m["models"]["snn"]["test_accuracy"])
+                 for m in per_seed]
+        assert gap["diff_per_seed_pp"] == pytest.approx(diffs)
+    curve = result["learning_curves"]["snn"]
+    assert curve["n_train"] == [50, 100] and len(curve["test_accuracy_sd"]) == 2
+    assert result["figures"] == [] and not list(out.glob("**/*.png"))  # figures: False
+    report = (out / "report.md").read_text()
+    assert "paired two-sided t-test" in report and "(seed_1/report.md)" in report
+    snn = result["models"]["snn"]
+    assert (f"{100 * snn['test_accuracy']:.1f} ± {100 * snn['test_accuracy_sd']:.1f} %"
+            in report)
+    assert (out / "seed_1" / "report.md").exists()
+
+
+def test_seed_report_and_error_bar_figure(tmp_path):
+    """The report's verdicts follow the numbers; figure 5 gets error bars."""
+    from brainsim.figures import learning_curves_figure
+    from brainsim.report import render_seed_report
+
+    by_seed = {0: _models(0.70, 0.90, 0.71), 1: _models(0.72, 0.91, 0.71),
+               2: _models(0.71, 0.93, 0.72)}
+    metrics = {"models": seed_statistics(by_seed), "gaps": paired_gaps(by_seed),
+               "seeds": [0, 1, 2], "runs": {"0": "seed_0", "1": "seed_1", "2": "seed_2"},
+               "config": {"n_neurons": 10, "dataset": "digits"},
+               "figures": ["fig5_learning_curves"]}
+    text = render_seed_report(metrics)
+    assert "| 71.0 ± 1.0 % | 70.0 %, 72.0 %, 71.0 % |" in text
+    assert "20.3 percentage points better than the spiking network" in text
+    assert text.count("the gap is larger than the seed-to-seed spread.") == 1
+    assert text.count("not larger than the seed-to-seed spread") == 1
+    assert "Use 5 or more seeds" in text and "](fig5_learning_curves.png)" in text
+
+    curves = curve_statistics({s: {"snn": {"n_train": [50, 100], "test_accuracy": [a, a + 0.1]}}
+                               for s, a in ((0, 0.4), (1, 0.5))})
+    name = learning_curves_figure(curves, 10, tmp_path, title="t")
+    assert (tmp_path / f"{name}.png").stat().st_size > 1000
+    assert (tmp_path / f"{name}.pdf").exists()

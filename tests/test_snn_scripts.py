@@ -46,6 +46,12 @@ def test_bad_options_give_one_line_errors(tmp_path):
     assert "Traceback" not in proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ")
+    # the paper's protocol: sizes of the paper only, and not together with its own options
+    for args, fragment in [(["--protocol", "paper", "--n-neurons", 200], "100, 400, 1600, 6400"),
+                           (["--protocol", "paper", "--n-train", 500], "drop n_train (--n-train)")]:
+        proc = script("train_snn.py", *args, "--out", tmp_path)
+        lines = proc.stderr.strip().splitlines()
+        assert proc.returncode == 2 and len(lines) == 1 and fragment in lines[0], proc.stderr
 
 
 @pytest.mark.standalone
