@@ -11,6 +11,9 @@ Contents
 * :func:`synaptic_events`, :func:`ann_macs`, :func:`count_active` -- rough
   cost of one inference in synaptic events (SNN) and multiply-accumulate
   operations (ANN).
+* :func:`win_counts`, :func:`dead_and_greedy` -- how often each neuron wins
+  the competition; neurons that never win (dead) or win far more than their
+  share (greedy), the usual failure of the faithful spiking network.
 
 All activity arrays are ``(n_examples, n_units)``: one row per example
 (image), one column per unit (neuron).
@@ -37,6 +40,8 @@ __all__ = [
     "synaptic_events",
     "ann_macs",
     "count_active",
+    "win_counts",
+    "dead_and_greedy",
 ]
 
 
@@ -470,3 +475,64 @@ def ann_macs(
             )
         total = total + arr * b
     return float(total) if np.ndim(total) == 0 else total
+
+
+def win_counts(A: ArrayLike) -> np.ndarray:
+    """How many examples each unit wins (has the largest response to).
+
+    Examples to which no unit responds (all zeros) are won by nobody; ties go
+    to the lowest unit index.
+
+    Parameters
+    ----------
+    A : array_like, shape (n_examples, n_units)
+        Non-negative responses, e.g. spike counts.
+
+    Returns
+    -------
+    ndarray of int64, shape (n_units,)
+        Number of examples won by each unit; sums to the examples with any response.
+    """
+    arr = _as_real_2d(A, "A")
+    winners = np.argmax(arr, axis=1)
+    responded = arr.max(axis=1) > 0
+    return np.bincount(winners[responded], minlength=arr.shape[1]).astype(np.int64)
+
+
+def dead_and_greedy(A: ArrayLike, *, greedy_factor: float = 5.0) -> dict:
+    """Count dead units (never win) and greedy units (win far more than their share).
+
+    With n units, a fair share is 1/n of the examples; a unit is *greedy*
+    when it wins more than ``greedy_factor`` fair shares, *dead* when it
+    wins none.
+
+    Parameters
+    ----------
+    A : array_like, shape (n_examples, n_units)
+        Non-negative responses, e.g. spike counts of the training images.
+    greedy_factor : float, default 5
+        Multiple of the fair share above which a unit counts as greedy.
+
+    Returns
+    -------
+    dict
+        ``dead``, ``greedy`` (int), ``n_units``, ``n_examples``,
+        ``top10_share`` (fraction of the examples won by the 10 % most winning
+        units) and ``wins`` (per-unit win counts, ndarray).
+    """
+    if not (isinstance(greedy_factor, (int, float)) and greedy_factor > 1):
+        raise ConfigError(f"greedy_factor must be a number > 1, got {greedy_factor!r}.")
+    wins = win_counts(A)
+    n_units = wins.size
+    total = int(wins.sum())
+    fair = total / n_units if n_units else 0.0
+    top = np.sort(wins)[::-1][: max(1, int(round(0.1 * n_units)))]
+    return {
+        "dead": int(np.sum(wins == 0)),
+        "greedy": int(np.sum(wins > greedy_factor * fair)) if total else 0,
+        "n_units": int(n_units),
+        "n_examples": int(np.asarray(A).shape[0]),
+        "top10_share": float(top.sum() / total) if total else 0.0,
+        "wins": wins,
+    }
+

@@ -36,7 +36,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 
 from brainsim import __version__
 from brainsim import model as M
-from brainsim.encoding import flatten_images, stimulus_rows
+from brainsim.encoding import flatten_images, mean_pixel_value, normalised_rows, stimulus_rows
 from brainsim.errors import BrainsimError, ConfigError, ModelFileError, NotFittedError
 from brainsim.fileio import lock_folder, write_npz
 from brainsim.network import NetworkShape, time_steps
@@ -47,6 +47,7 @@ from brainsim.presentation import (
     infer_chunks,
     train_chunks,
 )
+from brainsim.recipes import DEFAULT_RECIPE, Recipe, resolve_recipe
 from brainsim.readout import assign_labels, class_scores, predict_from_counts
 from brainsim.simulation import NetworkState, initial_state, make_simulator, normalise_weights
 
@@ -127,6 +128,12 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         Show progress bars (images per second, time left).
     random_state : int
         Seeds initial weights, delays and all spike trains.
+    recipe : str
+        Learning mechanisms (:mod:`brainsim.recipes`): "diehl_cook_2015"
+        (default, the faithful network) or "local_plus".
+    recipe_options : dict or None
+        Fields of the recipe to change, e.g. ``{"eta_final": 0.2}`` or
+        ``{"input_normalisation": False}`` (see :class:`brainsim.recipes.Recipe`).
 
     Attributes
     ----------
@@ -157,6 +164,9 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         Images learned, counted once per epoch.
     timings_ : dict
         Seconds spent in compilation, training, assignment.
+    input_mean_ : float
+        Mean pixel value of the first training images (the target of the input
+        normalisation; recipes with ``input_normalisation`` only).
     """
 
     def __init__(
@@ -178,6 +188,8 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         cache_dir: str | None = None,
         progress: bool = True,
         random_state: int = 0,
+        recipe: str = DEFAULT_RECIPE,
+        recipe_options: dict | None = None,
     ):
         self.n_neurons = n_neurons
         self.learning_rule = learning_rule
@@ -196,13 +208,15 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         self.cache_dir = cache_dir
         self.progress = progress
         self.random_state = random_state
+        self.recipe = recipe
+        self.recipe_options = recipe_options
 
     # ------------------------------------------------------------------ params
     _PARAM_NAMES = (
         "n_neurons", "learning_rule", "presentation_time", "resting_time", "n_assign",
         "n_epochs", "n_repeats", "backend", "chunk_size", "n_copies", "inference_chunk_size",
         "openmp_threads", "checkpoint_dir", "checkpoint_every", "cache_dir", "progress",
-        "random_state",
+        "random_state", "recipe", "recipe_options",
     )
 
     def get_params(self, deep: bool = True) -> dict:
@@ -268,16 +282,24 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         if self.n_assign is not None:
             positive_int("n_assign")
         positive_int("random_state", 0)
+        self._recipe()
+
+    def _recipe(self) -> Recipe:
+        """The recipe with its options applied (checked)."""
+        return resolve_recipe(self.recipe, self.recipe_options)
 
     # ------------------------------------------------------------- simulators
     def _shape(self, *, learning: bool, **kw) -> NetworkShape:
+        recipe = self._recipe()
         base = dict(
             n_input=self.n_features_in_, n_neurons=self.n_neurons,
             presentation_time=float(self.presentation_time),
             resting_time=float(self.resting_time),
+            scheduled=recipe.scheduled,
         )
         if learning:
-            base.update(n_slots=self.chunk_size, rule=self.learning_rule, n_copies=1)
+            base.update(n_slots=self.chunk_size, rule=self.learning_rule, n_copies=1,
+                        theta_decay=recipe.theta_decay)
         else:
             base.update(n_slots=self.inference_chunk_size, rule=None, n_copies=self.n_copies)
         base.update(kw)
@@ -356,6 +378,18 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         return tqdm(total=total, desc=desc, unit="img", disable=not self.progress,
                     dynamic_ncols=True, smoothing=0.1)
 
+    def _encoder(self):
+        """Pixel rows -> input rates of this recipe (None: the paper's pixel / 8)."""
+        if not self._recipe().input_normalisation:
+            return None
+        mean = float(self.input_mean_)
+        return lambda rows: normalised_rows(rows, mean)
+
+    def _controls(self) -> dict:
+        """Per-run values of a scheduled network during inference."""
+        recipe = self._recipe()
+        return {"w_inh": recipe.inhibition(1.0)} if recipe.scheduled else {}
+
     # -------------------------------------------------------------- learning
     def _check_X(self, X, *, fitting: bool) -> np.ndarray:
         flat = _check_images(X)
@@ -402,6 +436,8 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             self.training_presentations_ = 0
             self.n_training_images_ = 0
             self.timings_ = {}
+            if self._recipe().input_normalisation:
+                self.input_mean_ = mean_pixel_value(flat)
         else:
             flat = self._check_X(X, fitting=False)
             self._state = self._get_state()
@@ -442,7 +478,13 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         return _check_labels(y, n)
 
     def _learn(self, flat: np.ndarray) -> None:
-        stim = flat if self.n_epochs == 1 else _Epochs(flat, self.n_epochs)
+        passes = flat
+        n_passes = self._recipe().n_passes
+        if n_passes > 1:  # recipe: later passes in new random orders (no labels involved)
+            rng = np.random.default_rng([self.random_state, 1])
+            passes = np.concatenate([flat] + [flat[rng.permutation(len(flat))]
+                                              for _ in range(n_passes - 1)])
+        stim = passes if self.n_epochs == 1 else _Epochs(passes, self.n_epochs)
         progress = TrainingProgress()
         ckpt = self._checkpoint_path()
         data_hash = hashlib.sha256(
@@ -453,8 +495,14 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         if getattr(self, "_training_sim", None) is None or self._training_sim.shape != shape:
             self._training_sim = self._simulator(shape)
         sim = self._training_sim
-        bar = self._progress_bar(len(stim), f"training ({self.learning_rule}"
+        bar = self._progress_bar(len(stim), f"training ({self.learning_rule}, {self.recipe}"
                                  + (f", {self.n_epochs} epochs)" if self.n_epochs > 1 else ")"))
+        recipe = self._recipe()
+        schedule = None
+        if recipe.scheduled:  # learning rate and inhibition over the whole of this fit
+            def schedule(fraction: float) -> dict:
+                return {"eta_scale": recipe.eta_scale(fraction),
+                        "w_inh": recipe.inhibition(fraction)}
         bar.update(progress.next_image)
         last_saved = [progress.next_image]
 
@@ -469,14 +517,14 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         try:
             state, progress = train_chunks(
                 sim, stim, self._state, random_state=self.random_state, progress=progress,
-                on_chunk=on_chunk,
+                on_chunk=on_chunk, encode=self._encoder(), schedule=schedule,
             )
         finally:
             bar.close()
         self.timings_["train"] = self.timings_.get("train", 0.0) + time.perf_counter() - start
         self._set_state(state)
         self.training_presentations_ += progress.presentations
-        self.n_training_images_ += len(stim)
+        self.n_training_images_ += len(flat)
 
     # ------------------------------------------------------------ checkpoints
     def _checkpoint_path(self) -> Path | None:
@@ -498,7 +546,9 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         return lock_folder(self.checkpoint_dir, what="checkpoint folder")
 
     def _checkpoint_identity(self, data_hash: str) -> dict:
-        return dict(n_neurons=self.n_neurons, learning_rule=self.learning_rule,
+        recipe = self._recipe()
+        extra = {} if recipe == Recipe(DEFAULT_RECIPE) else {"recipe": recipe.to_dict()}
+        return dict(**extra, n_neurons=self.n_neurons, learning_rule=self.learning_rule,
                     presentation_time=self.presentation_time, resting_time=self.resting_time,
                     chunk_size=self.chunk_size, random_state=self.random_state,
                     n_features=self.n_features_in_, data_sha256=data_hash,
@@ -563,6 +613,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
                 self._inference_sim, flat, self._get_state(),
                 random_state=self.random_state + 1, n_repeats=self.n_repeats,
                 on_chunk=lambda n: bar.update(n / self.n_repeats),
+                encode=self._encoder(), controls=self._controls(),
             )
         finally:
             bar.close()
@@ -677,15 +728,16 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
                             record_traces=True,
                             resting_time=float(self.resting_time) if resting else 0.0)
         sim = RuntimeSimulator(shape)
+        encode = self._encoder() or stimulus_rows
         out = sim.run(self._get_state(), ChunkInput(
-            stimulus=stimulus_rows(flat), n_rows=np.array([1.0]), img=np.array([-1.0]),
+            stimulus=encode(flat), n_rows=np.array([1.0]), img=np.array([-1.0]),
             count=np.array([float(M.min_spikes)]), intensity=np.array([M.intensity_start]),
-            seed=self.random_state + 2,
+            seed=self.random_state + 2, **self._controls(),
         ))
         rec = dict(out.recordings)
         rec["threshold"] = self.theta_ + float(M.v_thresh_e - M.theta_offset)
         rec["counts"] = out.exc_counts[0, 0]
-        rec["rates"] = stimulus_rows(flat)[0] * M.intensity_start
+        rec["rates"] = encode(flat)[0] * M.intensity_start
         rec["presentation_time"] = float(self.presentation_time)
         return rec
 
@@ -707,6 +759,8 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             training_presentations=int(getattr(self, "training_presentations_", 0)),
             n_training_images=int(getattr(self, "n_training_images_", 0)),
         )
+        if hasattr(self, "input_mean_"):
+            header["input_mean"] = float(self.input_mean_)
         state = self._get_state()
         arrays = dict(weights=self.weights_, delays=self.delays_, theta=self.theta_,
                       v_exc=state.v_exc, v_inh=state.v_inh)
@@ -791,6 +845,11 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
                                     v_inh.astype(float)))
         snn.training_presentations_ = header.get("training_presentations", 0)
         snn.n_training_images_ = header.get("n_training_images", 0)
+        if "input_mean" in header:
+            snn.input_mean_ = float(header["input_mean"])
+        elif snn._recipe().input_normalisation:
+            raise ModelFileError(f"{path}: the input normalisation's mean pixel value is "
+                                 "missing; the file is damaged")
         snn.timings_ = {}
         if "assignments" in arrays:
             if arrays["assignments"].shape != (snn.n_neurons,):

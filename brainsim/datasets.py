@@ -72,6 +72,7 @@ __all__ = [
     "DATA_ENV",
     "Dataset",
     "load_dataset",
+    "validation_split",
     "read_idx",
     "find_data_file",
     "cache_dir",
@@ -263,6 +264,62 @@ def load_dataset(
         X_test=ds.X_test[:n_te].copy(),
         y_test=ds.y_test[:n_te].copy(),
         source=ds.source,
+    )
+
+
+def validation_split(data: Dataset, n_validation: int | float, *,
+                     n_train: int | None = None) -> Dataset:
+    """Carve a validation set out of the training set, for choosing hyperparameters.
+
+    The returned data set's "test" images are the *last* `n_validation` training
+    images (for MNIST the last 10,000 of the 60,000, a common choice); its
+    training images are the first `n_train` of the others. The real test set is
+    not part of it, so that no choice can be made on it.
+
+    Parameters
+    ----------
+    data : Dataset
+        The full data set (e.g. from :func:`load_dataset`).
+    n_validation : int or float
+        Number of validation images, or a fraction in (0, 1) of the training set
+        (e.g. 0.2 for ``digits``, whose training set is already shuffled).
+    n_train : int, optional
+        Training images to keep (default: all that remain).
+
+    Returns
+    -------
+    Dataset
+        With ``X_test``/``y_test`` holding the validation images and ``source``
+        saying so.
+
+    Raises
+    ------
+    ConfigError
+        If the split leaves no training or no validation images.
+    """
+    n_all = len(data.y_train)
+    if isinstance(n_validation, bool) or not isinstance(n_validation, (int, float, np.integer, np.floating)):
+        raise ConfigError(f"validation must be a number of images or a fraction, got {n_validation!r}")
+    if isinstance(n_validation, (float, np.floating)) and 0 < n_validation < 1:
+        n_val = int(round(n_validation * n_all))
+    elif float(n_validation) == int(n_validation):
+        n_val = int(n_validation)
+    else:
+        raise ConfigError(f"validation must be a whole number of images or a fraction in "
+                          f"(0, 1), got {n_validation!r}")
+    if not 1 <= n_val < n_all:
+        raise ConfigError(f"validation must leave training images: between 1 and {n_all - 1} "
+                          f"images of the {n_all} training images of {data.name}, got {n_val}")
+    n_rest = n_all - n_val
+    n_tr = _check_count("n_train", n_train, n_rest, f"{data.name} without its validation split")
+    where = f"last {n_val} of {n_all} training images"
+    return Dataset(
+        name=data.name,
+        X_train=data.X_train[:n_tr].copy(),
+        y_train=data.y_train[:n_tr].copy(),
+        X_test=data.X_train[n_rest:].copy(),
+        y_test=data.y_train[n_rest:].copy(),
+        source=f"{data.source or data.name} (validation split: {where})",
     )
 
 

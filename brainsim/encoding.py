@@ -83,3 +83,36 @@ def stimulus_rows(X: np.ndarray) -> np.ndarray:
 def input_rates(X: np.ndarray) -> np.ndarray:
     """Poisson rates in Hz of the first presentation: pixel / 4 (max 63.75 Hz)."""
     return stimulus_rows(X) * M.intensity_start
+
+
+def mean_pixel_value(X: np.ndarray) -> float:
+    """Mean pixel value (0..255) over all images: the target of :func:`normalised_rows`."""
+    flat = flatten_images(X)
+    return float(flat.mean(dtype=np.float64))
+
+
+def normalised_rows(rows: np.ndarray, mean_pixel: float) -> np.ndarray:
+    """Input rates per unit of intensity (Hz) with the same total for every image.
+
+    Each image's pixels are scaled so that their mean is `mean_pixel`: every
+    image then sends the same expected number of input spikes, faint and bold
+    digits alike (input normalisation of the recipe ``local_plus``,
+    :mod:`brainsim.recipes`). Blank images stay blank.
+
+    Parameters
+    ----------
+    rows : ndarray, shape (n, n_pixels)
+        Pixel values 0..255.
+    mean_pixel : float
+        Target mean pixel value (e.g. :func:`mean_pixel_value` of the training set).
+
+    Returns
+    -------
+    ndarray, shape (n, n_pixels)
+        Rates in Hz per unit of intensity (times 2 at the first presentation).
+    """
+    rows = np.asarray(rows, dtype=np.float64)
+    means = rows.mean(axis=1, keepdims=True)
+    scale = np.divide(float(mean_pixel), means, out=np.zeros_like(means), where=means > 0)
+    return rows * scale * RATE_PER_PIXEL_VALUE
+

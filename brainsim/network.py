@@ -31,7 +31,7 @@ decides how it is run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from brian2 import (
@@ -78,6 +78,14 @@ class NetworkShape:
         Add a spike monitor on the input layer (for single-example figures).
     record_traces : bool
         Record membrane potential and threshold of every excitatory neuron.
+    scheduled : bool
+        The learning rate (factor ``eta_scale``) and the inhibition strength
+        (``w_inh``) are variables of the excitatory neurons, set before each run,
+        instead of constants compiled into the code: schedules over training
+        (:mod:`brainsim.recipes`). False: the faithful network's code.
+    theta_decay : bool
+        The adaptive threshold decays with ``tau_theta`` while learning ([DC15]);
+        False: it only grows (a recipe's "threshold without decay").
     """
 
     n_input: int
@@ -89,6 +97,8 @@ class NetworkShape:
     resting_time: float = float(M.resting_time / second)
     record_input_spikes: bool = False
     record_traces: bool = False
+    scheduled: bool = False
+    theta_decay: bool = True
 
     @property
     def learning(self) -> bool:
@@ -143,10 +153,21 @@ class DiehlCookNetwork:
         return self.input_to_exc.pre.variables["delay"]  # the spike queue's pathway
 
 
-def excitatory_equations(learning: bool) -> str:
-    """Equations of the conductance-based excitatory neuron ([DC15] eq. 1-2)."""
-    theta = "dtheta/dt = -theta / tau_theta : volt" if learning else "theta : volt"
+def excitatory_equations(learning: bool, *, scheduled: bool = False,
+                         theta_decay: bool = True) -> str:
+    """Equations of the conductance-based excitatory neuron ([DC15] eq. 1-2).
+
+    `scheduled` adds the variables ``eta_scale`` (learning-rate factor, while
+    learning) and ``w_inh`` (inhibitory weight onto this neuron), set before
+    each run; without `theta_decay` the threshold only grows while learning.
+    """
+    decays = learning and theta_decay
+    theta = "dtheta/dt = -theta / tau_theta : volt" if decays else "theta : volt"
     wsum = "\nwsum : 1  # running sum of incoming input weights" if learning else ""
+    if scheduled:
+        wsum += "\nw_inh : 1  # inhibitory weight onto this neuron, set per run"
+        if learning:
+            wsum += "\neta_scale : 1  # learning-rate factor, set per run"
     return f"""
     dv/dt = ((v_rest_e - v) + ge * (E_exc_e - v) + gi * (E_inh_e - v)) / tau_e : volt (unless refractory)
     dge/dt = -ge / tau_ge : 1
@@ -251,6 +272,9 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
     """
     rule = get_rule(shape.rule) if shape.learning else None
     ns = _namespace(shape, rule)
+    if rule is not None and shape.scheduled:  # learning rates times eta_scale of the neuron
+        rule = replace(rule, on_pre=rule.scaled(rule.on_pre, "eta_scale_post"),
+                       on_post=rule.scaled(rule.on_post, "eta_scale_post"))
     sfx = name_suffix
     n_in_total = shape.n_copies * shape.n_input
     n_total = shape.n_copies * shape.n_neurons
@@ -317,7 +341,8 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
     )
 
     reset_e = "v = v_reset_e"
-    eqs_e = excitatory_equations(shape.learning)
+    eqs_e = excitatory_equations(shape.learning, scheduled=shape.scheduled,
+                                 theta_decay=shape.theta_decay)
     if rule is not None:
         reset_e += "\ntheta += theta_plus\n" + rule.neuron_reset("post")
         eqs_e += "\n" + rule.neuron_equations("post")
@@ -334,6 +359,10 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
     exc.copy = "i // n_neurons"
     exc.v = M.v_rest_e + M.v_init_offset
     exc.theta = M.theta_init
+    if shape.scheduled:  # the faithful values until a run sets others
+        exc.w_inh = M.w_inh_to_exc
+        if shape.learning:
+            exc.eta_scale = 1.0
 
     inh = NeuronGroup(
         n_total,
@@ -381,7 +410,8 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
     )
     exc_to_inh.connect(j="i")
     inh_to_exc = Synapses(
-        inh, exc, on_pre="gi_post += w_inh_to_exc", namespace=ns, name="inh_to_exc" + sfx
+        inh, exc, on_pre="gi_post += " + ("w_inh_post" if shape.scheduled else "w_inh_to_exc"),
+        namespace=ns, name="inh_to_exc" + sfx
     )
     inh_to_exc.connect(condition="i != j and copy_pre == copy_post")
 
@@ -547,7 +577,7 @@ def _add_skipped_rest(shape: NetworkShape, inputs, exc, inh, rule, slot_dt, sfx:
     namespace built by :func:`_namespace`.
     """
     code_e = "v = v_rest_e + (v - v_rest_e) * decay_v_e\nge = ge * decay_ge\ngi = gi * decay_gi"
-    if rule is not None:
+    if rule is not None and shape.theta_decay:
         code_e += "\ntheta = theta * decay_theta"
         code_e += "".join(f"\n{tr.name} = {tr.name} * decay_{tr.name}" for tr in rule.post_traces)
     exc.run_regularly(code_e, dt=slot_dt, when="start", order=-2, name="rest_decay_exc" + sfx)

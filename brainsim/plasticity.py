@@ -36,6 +36,7 @@ All constants come from :mod:`brainsim.model`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from brainsim import model as M
@@ -103,6 +104,17 @@ class LearningRule:
     on_post: str
     namespace: dict = field(default_factory=dict)
     formula: str = ""
+    rates: tuple = ()  # names of the learning rates in on_pre / on_post
+
+    def scaled(self, code: str, factor: str) -> str:
+        """`code` with each learning rate of the rule multiplied by `factor`.
+
+        Used by learning-rate schedules (:mod:`brainsim.recipes`): ``factor`` is
+        a variable set before each run, e.g. ``eta_scale_post``.
+        """
+        for rate in self.rates:
+            code = re.sub(rf"\b{rate}\b", f"({rate} * {factor})", code)
+        return code
 
     def neuron_equations(self, side: str) -> str:
         """Trace variables of the "pre" (input) or "post" (excitatory) neurons."""
@@ -149,6 +161,7 @@ RULES: dict[str, LearningRule] = {
         on_post=_clipped_update(_POWER_LAW_POST),
         namespace=dict(eta_post=M.eta_post, x_tar=M.x_tar, mu=M.mu, tau_pre=M.tau_pre),
         formula="post spike: dw = eta (x_pre - x_tar) (w_max - w)^mu",
+        rates=("eta_post",),
     ),
     "exponential": LearningRule(
         name="exponential",
@@ -161,6 +174,7 @@ RULES: dict[str, LearningRule] = {
         ),
         namespace=dict(eta_post=M.eta_post, x_tar=M.x_tar, beta=M.beta, tau_pre=M.tau_pre),
         formula="post spike: dw = eta (x_pre exp(-beta w) - x_tar exp(-beta (w_max - w)))",
+        rates=("eta_post",),
     ),
     "pre_post": LearningRule(
         name="pre_post",
@@ -176,6 +190,7 @@ RULES: dict[str, LearningRule] = {
             "pre spike: dw = -eta_pre x_post w^mu; "
             "post spike: dw = eta_post (x_pre - x_tar) (w_max - w)^mu"
         ),
+        rates=("eta_pre", "eta_post"),
     ),
     "triplet": LearningRule(
         name="triplet",
@@ -192,6 +207,7 @@ RULES: dict[str, LearningRule] = {
             tau_post1=M.tau_post1, tau_post2=M.tau_post2,
         ),
         formula="pre spike: dw = -nu_pre x_post1; post spike: dw = nu_post x_pre x_post2",
+        rates=("nu_pre", "nu_post"),
     ),
 }
 

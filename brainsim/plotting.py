@@ -33,6 +33,8 @@ __all__ = [
     "plot_learning_curves",
     "plot_cost",
     "plot_activations_bar",
+    "plot_win_shares",
+    "plot_ablation",
 ]
 
 #: rcParams set by :func:`apply_style`.
@@ -744,3 +746,108 @@ def plot_activations_bar(
         title = f"{n_active} of {v.shape[0]} units active"
     ax.set_title(title)
     return ax
+
+
+# --------------------------------------------------------------------------- recipes
+def plot_win_shares(
+    wins: ArrayLike | Mapping[str, ArrayLike],
+    ax: Axes | None = None,
+    *,
+    greedy_factor: float = 5.0,
+    title: str | None = "Which neurons win",
+) -> Axes:
+    """Share of the images each neuron wins, neurons sorted from most to fewest wins.
+
+    A flat curve at 1/n is a population that shares the work; a curve that
+    drops to 0 early has dead neurons (never win), one that starts high has
+    greedy ones (above ``greedy_factor`` fair shares, dotted line). The legend
+    gives both counts (see :func:`brainsim.analysis.dead_and_greedy`).
+
+    Parameters
+    ----------
+    wins : array_like or mapping of str to array_like
+        Per-neuron win counts (:func:`brainsim.analysis.win_counts`); a mapping
+        draws one curve per model, e.g. per recipe.
+    ax : Axes, optional
+    greedy_factor : float, default 5
+    title : str or None
+
+    Returns
+    -------
+    ax : Axes
+    """
+    sets = dict(wins) if isinstance(wins, Mapping) else {None: wins}
+    if not sets:
+        raise ConfigError("wins is an empty mapping; nothing to plot.")
+    ax = _get_ax(ax)
+    fair = None
+    for name, w in sets.items():
+        arr = _finite_1d(w, f"wins[{name!r}]")
+        if arr.size == 0 or arr.sum() <= 0:
+            raise ConfigError(f"wins[{name!r}] holds no wins; nothing to plot.")
+        share = np.sort(arr)[::-1] / arr.sum()
+        fair = 1.0 / arr.size
+        n_dead = int(np.sum(arr == 0))
+        n_greedy = int(np.sum(share > greedy_factor * fair))
+        label = f"{n_dead} dead, {n_greedy} greedy"
+        if name is not None:
+            label = f"{name}: {label}"
+        ax.plot(np.arange(1, arr.size + 1), 100 * share, drawstyle="steps-mid", label=label)
+    if fair is not None:
+        ax.axhline(100 * fair, color="0.5", lw=0.8, ls="--", label="fair share")
+        ax.axhline(100 * greedy_factor * fair, color="0.5", lw=0.8, ls=":",
+                   label=f"{greedy_factor:g} x fair share")
+    ax.set_xlabel("Neuron (sorted by wins)")
+    ax.set_ylabel("Images won (%)")
+    if title is not None:
+        ax.set_title(title)
+    ax.legend(loc="upper right")
+    return ax
+
+
+def plot_ablation(
+    results: Mapping[str, ArrayLike],
+    ax: Axes | None = None,
+    *,
+    reference: str | None = None,
+    ylabel: str = "Validation accuracy (%)",
+    title: str | None = "Ablation: one mechanism off at a time",
+) -> Axes:
+    """Accuracy of each variant of a recipe, mean and every seed.
+
+    Parameters
+    ----------
+    results : mapping of str to array_like
+        Variant name -> accuracies (fractions) over seeds, e.g.
+        ``{"local_plus": [...], "- eta_decay": [...], ...}``.
+    ax : Axes, optional
+    reference : str, optional
+        Variant drawn as a horizontal line (the full recipe).
+    ylabel, title : str
+
+    Returns
+    -------
+    ax : Axes
+    """
+    if not results:
+        raise ConfigError("results is empty; nothing to plot.")
+    ax = _get_ax(ax, figsize=(1.0 + 0.9 * len(results), 3.5))
+    names = list(results)
+    for k, name in enumerate(names):
+        acc = 100 * _finite_1d(results[name], f"results[{name!r}]")
+        if acc.size == 0:
+            raise ConfigError(f"results[{name!r}] is empty.")
+        ax.bar(k, acc.mean(), color="C1" if name == reference else "C0", alpha=0.6,
+               yerr=acc.std() if acc.size > 1 else None, capsize=3)
+        ax.plot(np.full(acc.size, k), acc, "k.", ms=4)
+    if reference is not None and reference in results:
+        ax.axhline(100 * np.mean(results[reference]), color="C1", lw=0.8, ls="--")
+    lo = min(100 * np.min(results[n]) for n in names)
+    ax.set_ylim(max(0.0, lo - 5), 100)
+    ax.set_xticks(range(len(names)))
+    ax.set_xticklabels(names, rotation=30, ha="right")
+    ax.set_ylabel(ylabel)
+    if title is not None:
+        ax.set_title(title)
+    return ax
+

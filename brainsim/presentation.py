@@ -64,9 +64,15 @@ class TrainingProgress:
     presentations: int = 0
 
 
+def _default_encode(rows: np.ndarray) -> np.ndarray:
+    return rows * RATE_PER_PIXEL_VALUE
+
+
 def train_chunks(simulator, stimulus: np.ndarray, state: NetworkState, *, random_state: int,
                  progress: TrainingProgress | None = None,
                  on_chunk: Callable[[NetworkState, TrainingProgress, int], None] | None = None,
+                 encode: Callable[[np.ndarray], np.ndarray] | None = None,
+                 schedule: Callable[[float], dict] | None = None,
                  ) -> tuple[NetworkState, TrainingProgress]:
     """Learn from every row of `stimulus` (one copy, learning on).
 
@@ -86,6 +92,13 @@ def train_chunks(simulator, stimulus: np.ndarray, state: NetworkState, *, random
         Resume from here (from a checkpoint); default: the beginning.
     on_chunk : callable, optional
         Called after every chunk as ``on_chunk(state, progress, n_finished)``.
+    encode : callable, optional
+        Pixel rows -> rates per unit of intensity in Hz; default pixel / 8
+        (:func:`brainsim.encoding.normalised_rows` for normalised input).
+    schedule : callable, optional
+        ``schedule(fraction)`` -> ``{"eta_scale": ..., "w_inh": ...}``, values
+        of a scheduled network for a chunk whose middle image is at `fraction`
+        (0..1) of the images (:mod:`brainsim.recipes`).
 
     Returns
     -------
@@ -95,8 +108,9 @@ def train_chunks(simulator, stimulus: np.ndarray, state: NetworkState, *, random
     S = shape.n_slots
     progress = progress or TrainingProgress()
     n = stimulus.shape[0]
+    encode = encode or _default_encode
     while progress.next_image < n:
-        rows = stimulus[progress.next_image: progress.next_image + S] * RATE_PER_PIXEL_VALUE
+        rows = encode(stimulus[progress.next_image: progress.next_image + S])
         n_real = rows.shape[0]
         if n_real < S:
             rows = np.vstack([rows, np.zeros((S - n_real, rows.shape[1]))])
@@ -105,6 +119,7 @@ def train_chunks(simulator, stimulus: np.ndarray, state: NetworkState, *, random
             stimulus=rows, n_rows=np.array([float(n_real)]), img=np.array([img]), count=np.array([count]),
             intensity=np.array([intensity]),
             seed=chunk_seed(random_state, "train", progress.chunk_index),
+            **(schedule(min(progress.next_image + n_real / 2, n) / n) if schedule else {}),
         ))
         state = out.state
         real = out.slot_img[0] < n_real
@@ -150,8 +165,9 @@ class InferenceResult:
 
 
 def infer_chunks(simulator, stimulus: np.ndarray, state: NetworkState, *, random_state: int,
-                 n_repeats: int = 1, on_chunk: Callable[[int], None] | None = None
-                 ) -> InferenceResult:
+                 n_repeats: int = 1, on_chunk: Callable[[int], None] | None = None,
+                 encode: Callable[[np.ndarray], np.ndarray] | None = None,
+                 controls: dict | None = None) -> InferenceResult:
     """Present every row of `stimulus` to a frozen network, many copies at once.
 
     Images are dealt round-robin to the simulator's copies; each copy works
@@ -172,6 +188,10 @@ def infer_chunks(simulator, stimulus: np.ndarray, state: NetworkState, *, random
         test responses over repeated presentations).
     on_chunk : callable, optional
         Called with the number of images finished in each chunk.
+    encode : callable, optional
+        Pixel rows -> rates per unit of intensity in Hz (as in :func:`train_chunks`).
+    controls : dict, optional
+        ``{"w_inh": ...}`` for a scheduled network (:mod:`brainsim.recipes`).
     """
     shape = simulator.shape
     B, S, N = shape.n_copies, shape.n_slots, shape.n_neurons
@@ -184,6 +204,7 @@ def infer_chunks(simulator, stimulus: np.ndarray, state: NetworkState, *, random
         counts=np.zeros((n, N), dtype=np.int64), presentations=np.zeros(n, dtype=np.int64),
         input_spikes=np.zeros(n), exc_spikes=np.zeros(n), inh_spikes=np.zeros(n),
     )
+    encode = encode or _default_encode
     chunk_index = 0
     while any(pos[b] < len(queues[b]) for b in range(B)):
         rows = np.zeros((B * S, stimulus.shape[1]))
@@ -191,12 +212,13 @@ def infer_chunks(simulator, stimulus: np.ndarray, state: NetworkState, *, random
         for b in range(B):
             todo = queues[b][pos[b]: pos[b] + S]
             chunk_items.append(todo)
-            rows[b * S: b * S + len(todo)] = stimulus[todo] * RATE_PER_PIXEL_VALUE
+            rows[b * S: b * S + len(todo)] = encode(stimulus[todo])
             starts.append(_controller_start(carry[b] if len(todo) else None))
         starts = np.array(starts)
         out = simulator.run(state, ChunkInput(
             stimulus=rows, n_rows=np.array([float(len(t)) for t in chunk_items]), img=starts[:, 0], count=starts[:, 1], intensity=starts[:, 2],
             seed=chunk_seed(random_state, "infer", chunk_index),
+            **(controls or {}),
         ))
         chunk_index += 1
         final = _final_presentations(out)

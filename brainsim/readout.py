@@ -28,7 +28,8 @@ from numpy.typing import ArrayLike
 
 from brainsim.errors import ConfigError
 
-__all__ = ["UNASSIGNED", "assign_labels", "class_scores", "predict_from_counts"]
+__all__ = ["UNASSIGNED", "assign_labels", "class_scores", "predict_from_counts",
+           "fit_logreg_readout"]
 
 #: Assignment value given to neurons that never responded.
 UNASSIGNED = -1
@@ -229,3 +230,57 @@ def predict_from_counts(
     """
     scores = class_scores(spike_counts, assignments, n_classes)
     return np.argmax(scores, axis=1).astype(np.int64)
+
+
+def fit_logreg_readout(spike_counts: ArrayLike, labels: ArrayLike, *, C: float = 1.0,
+                       random_state: int = 0):
+    """Supervised linear read-out of spike counts (``snn_logreg``).
+
+    A multinomial logistic regression on standardised spike counts, the same
+    read-out that :class:`ann.competitive.KMeansAssignmentClassifier` offers
+    beside its label vote. It is trained on the *training* set's counts only
+    (e.g. ``DiehlCookSNN.assignment_counts_`` with the matching labels) and
+    then applied to the counts of other images; what it adds over the vote
+    shows how much class information the network's responses hold that the
+    vote does not use.
+
+    Parameters
+    ----------
+    spike_counts : array_like, shape (n_examples, n_neurons)
+        Non-negative responses of the training images.
+    labels : array_like of int, shape (n_examples,)
+        Their classes.
+    C : float, default 1.0
+        Inverse L2 regularisation strength.
+    random_state : int, default 0
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Fitted; ``predict(counts)`` / ``score(counts, y)`` take counts of shape
+        (n, n_neurons).
+
+    Raises
+    ------
+    brainsim.errors.ConfigError
+        For bad counts, mismatched labels or fewer than two classes.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    counts = _check_counts(spike_counts)
+    y = _check_int_vector(labels, "labels")
+    if y.shape[0] != counts.shape[0]:
+        raise ConfigError(f"labels has {y.shape[0]} entries but spike_counts has "
+                          f"{counts.shape[0]} examples (rows); they must match.")
+    if np.unique(y).size < 2:
+        raise ConfigError("the linear read-out needs examples of at least two classes.")
+    if not (isinstance(C, (int, float)) and not isinstance(C, bool) and C > 0):
+        raise ConfigError(f"C must be a positive number, got {C!r}.")
+    model = make_pipeline(
+        StandardScaler(),
+        LogisticRegression(C=float(C), max_iter=2000, random_state=random_state),
+    )
+    return model.fit(counts.astype(np.float64), y)
+

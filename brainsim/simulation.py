@@ -120,6 +120,11 @@ class ChunkInput:
         continued from the previous chunk).
     seed : int
         Seed of the simulation's random numbers (Poisson input).
+    eta_scale : float
+        Factor on the learning rates during this run (networks of a
+        ``scheduled`` shape only; see :mod:`brainsim.recipes`).
+    w_inh : float
+        Inhibitory -> excitatory weight during this run (``scheduled`` shapes only).
     """
 
     stimulus: np.ndarray
@@ -128,6 +133,8 @@ class ChunkInput:
     count: np.ndarray
     intensity: np.ndarray
     seed: int
+    eta_scale: float = 1.0
+    w_inh: float = M.w_inh_to_exc
 
 
 @dataclass
@@ -268,6 +275,10 @@ class RuntimeSimulator:
         dc.inh.v = np.tile(state.v_inh, B) * volt
         if shape.learning:
             dc.exc.wsum = state.weights.sum(axis=0)
+        if shape.scheduled:
+            dc.exc.w_inh = chunk.w_inh
+            if shape.learning:
+                dc.exc.eta_scale = chunk.eta_scale
         dc.net.run(shape.duration * second, namespace={})
 
         # Every array is copied: with the Cython target Brian2 hands out views of its
@@ -383,6 +394,8 @@ _RUN_ARGS = {
     "count": ("controller", "count"),
     "intensity": ("controller", "intensity"),
     "n_rows": ("controller", "n_rows"),
+    "eta_scale": ("exc", "eta_scale"),  # scheduled shapes only
+    "w_inh": ("exc", "w_inh"),
 }
 _CONTROLLER_KEYS = ("img", "intensity", "count", "n_exc_spikes", "n_inh_spikes")
 
@@ -640,6 +653,8 @@ class StandaloneSimulator:
             "n_rows": chunk.n_rows,
             "count": chunk.count,
             "intensity": chunk.intensity,
+            "eta_scale": np.full(B * shape.n_neurons, float(chunk.eta_scale)),
+            "w_inh": np.full(B * shape.n_neurons, float(chunk.w_inh)),
         }
         try:
             work = Path(tempfile.mkdtemp(prefix="run_", dir=self.project_dir))

@@ -1,0 +1,222 @@
+"""Named recipes: the faithful 2015 network and an improved local learner.
+
+A *recipe* is a set of learning mechanisms on top of the same neurons and
+synapses (:mod:`brainsim.model`). Every mechanism is local and label-free:
+labels are used only by the read-out after learning, and spikes remain the only
+signal between neurons. Each mechanism is one field, so that it can be switched
+off alone (:meth:`Recipe.without`, used by :mod:`brainsim.ablation`).
+
+``diehl_cook_2015``
+    The network of [DC15] exactly as :mod:`brainsim.model` describes it (what
+    ``--protocol paper`` runs); its simulation is bit-for-bit the one of
+    brainsim before recipes existed.
+``local_plus``
+    The same network with what helped on a validation split carved out of the
+    training set (docs/recipes.md gives the numbers): so far only weaker
+    lateral inhibition. The mechanisms available as switches (fields of
+    :class:`Recipe`, set through ``recipe_options``):
+
+    * ``eta_decay``: the learning rate starts at ``eta_start`` times the
+      rule's rate and falls geometrically to ``eta_final`` times that over one
+      pass of the training images ([KOH82] in :mod:`brainsim.model`; [BN]'s MNIST
+      example decays its learning rate too);
+    * ``inhibition``: lateral inhibition of strength ``w_inh`` (the faithful
+      17), optionally growing linearly to ``w_inh_final`` over training ([BN]
+      uses direct, strong inhibition);
+    * ``theta_no_decay``: the adaptive threshold does not decay ([BN]'s
+      DiehlAndCook2015v2; with [DC15]'s tau_theta = 10^4 s the thresholds of a
+      60,000-image epoch (30,000 s simulated) lose 95 % of what they gained);
+    * ``input_normalisation``: every image is presented with the same total
+      input rate (its pixels scaled so that their mean is the training images'
+      mean), so that faint and bold digits drive the network alike
+      (divisive normalisation of the input, M. Carandini and D. J. Heeger
+      (2012), Nat. Rev. Neurosci. 13:51).
+
+Example
+-------
+>>> from brainsim.recipes import get_recipe
+>>> r = get_recipe("local_plus")
+>>> r.without("eta_decay").eta_final
+1.0
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields, replace
+from typing import Any
+
+from brainsim import model as M
+from brainsim.errors import ConfigError
+
+__all__ = ["Recipe", "RECIPES", "MECHANISMS", "DEFAULT_RECIPE", "get_recipe", "resolve_recipe"]
+
+#: Recipe of the estimator and the scripts when none is given.
+DEFAULT_RECIPE = "diehl_cook_2015"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Learning mechanisms of one recipe (the faithful values are the defaults).
+
+    Parameters
+    ----------
+    name : str
+        Identifier used on the command line and in saved files.
+    eta_start : float
+        Learning rate at the start of training, as a multiple of the rule's
+        rate (:data:`brainsim.model.eta_post` for the power law).
+    eta_final : float
+        Learning rate at the end of one pass over the training images, as a
+        fraction of the starting rate; 1 keeps it constant.
+    w_inh : float
+        Inhibitory -> excitatory weight (dimensionless conductance increment;
+        [DC-code]: 17) at the start of training.
+    w_inh_final : float or None
+        Inhibitory weight at the end of training (linear in between) and during
+        inference; None: ``w_inh`` throughout.
+    theta_decay : bool
+        The adaptive threshold decays with tau_theta while learning ([DC15]).
+    input_normalisation : bool
+        Scale every image to the training images' mean pixel value (same total
+        input rate for every image).
+    n_passes : int
+        Presentations of every training image during one ``fit``: the images in
+        their order, then ``n_passes - 1`` more times in a new random order
+        each (no labels); the learning-rate schedule spans all passes.
+    """
+
+    name: str
+    eta_start: float = 1.0
+    eta_final: float = 1.0
+    w_inh: float = M.w_inh_to_exc
+    w_inh_final: float | None = None
+    theta_decay: bool = True
+    input_normalisation: bool = False
+    n_passes: int = 1
+
+    # ----------------------------------------------------------- schedules
+    def eta_scale(self, fraction: float) -> float:
+        """Factor on the rule's learning rates after `fraction` (0..1) of a pass."""
+        f = min(max(float(fraction), 0.0), 1.0)
+        return self.eta_start * self.eta_final ** f
+
+    def inhibition(self, fraction: float) -> float:
+        """Inhibitory weight after `fraction` (0..1) of training (1: inference)."""
+        if self.w_inh_final is None:
+            return float(self.w_inh)
+        f = min(max(float(fraction), 0.0), 1.0)
+        return float(self.w_inh + (self.w_inh_final - self.w_inh) * f)
+
+    @property
+    def scheduled(self) -> bool:
+        """Whether learning rate or inhibition differ from the faithful constants.
+
+        Such recipes run a network whose learning-rate factor and inhibitory
+        weight are set before each run (:class:`brainsim.network.NetworkShape`);
+        the faithful recipe keeps the original code.
+        """
+        faithful = Recipe("faithful")
+        return any(getattr(self, k) != getattr(faithful, k)
+                   for k in ("eta_start", "eta_final", "w_inh", "w_inh_final"))
+
+    # ---------------------------------------------------------- mechanisms
+    def mechanisms(self) -> list[str]:
+        """Names of the mechanisms of :data:`MECHANISMS` that this recipe uses."""
+        faithful = Recipe("faithful")
+        return [m for m, off in MECHANISMS.items()
+                if any(getattr(self, k) != getattr(faithful, k) for k in off)]
+
+    def without(self, mechanism: str) -> "Recipe":
+        """This recipe with one mechanism switched off (set to the faithful values)."""
+        if mechanism not in MECHANISMS:
+            raise ConfigError(f"unknown mechanism {mechanism!r}; choose one of: "
+                              f"{', '.join(MECHANISMS)}")
+        return replace(self, name=f"{self.name}-{mechanism}", **MECHANISMS[mechanism])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Fields as a plain dict (for metrics.json and saved networks)."""
+        return asdict(self)
+
+
+#: Each mechanism and the field values that switch it off (the faithful ones).
+MECHANISMS: dict[str, dict[str, Any]] = {
+    "eta_decay": {"eta_start": 1.0, "eta_final": 1.0},
+    "inhibition": {"w_inh": M.w_inh_to_exc, "w_inh_final": None},
+    "theta_no_decay": {"theta_decay": True},
+    "input_normalisation": {"input_normalisation": False},
+    "more_passes": {"n_passes": 1},
+}
+
+RECIPES: dict[str, Recipe] = {
+    "diehl_cook_2015": Recipe("diehl_cook_2015"),
+    # values chosen on validation splits (docs/recipes.md)
+    "local_plus": Recipe(
+        "local_plus",
+        # Only what helped on the digits validation split (last 337 of the 1,347
+        # training images, 1,010 images learned, seed 0; docs/recipes.md): weaker
+        # lateral inhibition, w_inh 17 -> 68.2 %, 12 -> 77.4 %, 8 -> 75.4 %, 4 -> 75.1 %.
+        # Learning-rate decay (74.8 % with w_inh 8), more passes, input normalisation
+        # and a threshold without decay did not help there; they stay available as
+        # recipe_options. Not yet validated on MNIST.
+        w_inh=12.0,
+    ),
+}
+
+_FIELDS = {f.name for f in fields(Recipe)} - {"name"}
+
+
+def get_recipe(name: str) -> Recipe:
+    """Return the recipe called `name`.
+
+    Raises
+    ------
+    ConfigError
+        If there is no recipe of that name (the message lists the names).
+    """
+    try:
+        return RECIPES[name]
+    except (KeyError, TypeError):
+        raise ConfigError(
+            f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}"
+        ) from None
+
+
+def resolve_recipe(name: str, options: dict | None = None) -> Recipe:
+    """The recipe `name` with some fields replaced by `options`.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`RECIPES`.
+    options : dict, optional
+        Field values to change, e.g. ``{"eta_final": 0.2}``; checked.
+
+    Raises
+    ------
+    ConfigError
+        Unknown recipe or field, or a value of the wrong kind.
+    """
+    recipe = get_recipe(name)
+    if not options:
+        return recipe
+    if not isinstance(options, dict):
+        raise ConfigError(f"recipe_options must be a dict of recipe fields, got {options!r}")
+    unknown = sorted(set(options) - _FIELDS)
+    if unknown:
+        raise ConfigError(f"unknown recipe option(s) {', '.join(unknown)}; "
+                          f"choose from: {', '.join(sorted(_FIELDS))}")
+    for key in ("eta_start", "eta_final", "w_inh", "w_inh_final"):
+        if key in options and options[key] is not None:
+            value = options[key]
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
+                raise ConfigError(f"recipe option {key} must be a number >= 0, got {value!r}")
+    if options.get("eta_final", 1.0) == 0:
+        raise ConfigError("recipe option eta_final must be > 0 (a fraction of the start rate)")
+    if "n_passes" in options and (isinstance(options["n_passes"], bool) or not isinstance(
+            options["n_passes"], int) or options["n_passes"] < 1):
+        raise ConfigError(f"recipe option n_passes must be an integer >= 1, "
+                          f"got {options['n_passes']!r}")
+    for key in ("theta_decay", "input_normalisation"):
+        if key in options and not isinstance(options[key], bool):
+            raise ConfigError(f"recipe option {key} must be true or false, got {options[key]!r}")
+    return replace(recipe, **options)
