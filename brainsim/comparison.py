@@ -29,7 +29,8 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from brainsim.errors import ConfigError
-from brainsim.experiment import fit_and_score, snn_kwargs, to_json, write_result
+from brainsim.experiment import (fit_and_score, load_experiment_data, logreg_readout_entry,
+                                 snn_kwargs, to_json, write_result)
 
 __all__ = [
     "ANN_NAMES",
@@ -78,8 +79,8 @@ def curve_points(requested: list[int] | None, n_train: int) -> list[int]:
     return sorted(points)
 
 
-def _prebuild_standalone(snn, n_features: int, timings: dict) -> threading.Thread:
-    """Compile the learning and the inference network in a background thread.
+def _prebuild_standalone(snns: list, n_features: int, timings: dict) -> threading.Thread:
+    """Compile the learning and the inference networks of ``snns`` in a background thread.
 
     ``DiehlCookSNN.compile`` builds both in child processes; a build already in
     the cache returns at once. Errors are ignored here: the estimator builds
@@ -88,11 +89,13 @@ def _prebuild_standalone(snn, n_features: int, timings: dict) -> threading.Threa
 
     def build():
         start = time.perf_counter()
-        try:
-            for name, seconds in snn.compile(n_features).items():
-                timings[f"build_{name}"] = seconds
-        except Exception:  # noqa: BLE001 - reported by the estimator's own build
-            pass
+        for i, snn in enumerate(snns):
+            prefix = "build_" if i == 0 else f"build_{snn.recipe}_"
+            try:
+                for name, seconds in snn.compile(n_features).items():
+                    timings[f"{prefix}{name}"] = seconds
+            except Exception:  # noqa: BLE001 - reported by the estimator's own build
+                pass
         timings["build_wall"] = time.perf_counter() - start
 
     thread = threading.Thread(target=build, daemon=True)
@@ -175,6 +178,63 @@ def train_snn_stages(snn, data, points: list[int], n_assign: int | None, log: Lo
         curve["test_accuracy"].append(acc)
         log(f"snn after {p:6d} training images: test accuracy {100 * acc:6.2f} %")
     return test, y_pred, curve, assign_seconds, test_seconds
+
+
+def train_other_recipes(others: Mapping[str, Any], data, cfg: Mapping[str, Any], split: str,
+                        log: Log = _quiet) -> dict:
+    """Train one network per further recipe on all training images; vote and read-out.
+
+    Each network (``snn_<recipe>``) learns from the same images with the same
+    seed as ``snn``, in one stage (no learning curve), is labelled on the same
+    images and scored on the same test images; ``snn_<recipe>_logreg`` is the
+    linear read-out of its counts (:func:`brainsim.experiment.logreg_readout_entry`).
+    """
+    from brainsim.analysis import per_class_accuracy
+
+    models = {}
+    n_train = len(data.y_train)
+    for recipe, net in others.items():
+        net.partial_fit(data.X_train)
+        k = n_train if cfg["n_assign"] is None else min(cfg["n_assign"], n_train)
+        t0 = time.perf_counter()
+        net.assign(data.X_train[:k], data.y_train[:k])
+        assign_s = time.perf_counter() - t0
+        test = net.respond(data.X_test, desc=f"test {recipe}")
+        y_pred = net.predict_from_counts(test.counts)
+        name = f"snn_{recipe}"
+        models[name] = {
+            "test_accuracy": float(np.mean(y_pred == data.y_test)),
+            "per_class_accuracy": per_class_accuracy(data.y_test, y_pred, data.n_classes),
+            "train_seconds": net.timings_.get("train", 0.0) + assign_s,
+            "n_train": int(n_train), "n_test": int(len(data.y_test)),
+            "n_assign": int(net.n_assign_), "n_neurons": int(cfg["n_neurons"]),
+            "rule": cfg["rule"], "recipe": recipe, "split": split,
+            "training_presentations": int(net.training_presentations_),
+            "unassigned_neurons": int(np.sum(net.assignments_ < 0)),
+        }
+        models[f"{name}_logreg"] = logreg_readout_entry(
+            net, data.y_train[:k], test.counts, data.y_test, cfg["seed"], split)
+        log(f"{name:14s} test accuracy {100 * models[name]['test_accuracy']:6.2f} %, "
+            f"linear read-out {100 * models[name + '_logreg']['test_accuracy']:6.2f} %")
+    return models
+
+
+def recipes_figure(nets: Mapping[str, Any], models: Mapping[str, Any], image_shape: tuple,
+                   out_dir: Path) -> list[str]:
+    """``fig8_receptive_fields_recipes``: the learned weights of every recipe side by side."""
+    import matplotlib.pyplot as plt
+
+    from brainsim import plotting
+    from brainsim.cli import save_figure
+
+    plotting.apply_style()
+    fig, axes = plt.subplots(1, len(nets), figsize=(4.4 * len(nets), 4.4), squeeze=False)
+    for i, (ax, (recipe, net)) in enumerate(zip(axes[0], nets.items())):
+        acc = models["snn" if i == 0 else f"snn_{recipe}"]["test_accuracy"]
+        plotting.plot_receptive_fields(net.weights_, image_shape, ax=ax, colorbar=False,
+                                       title=f"{recipe} ({100 * acc:.1f} %)")
+    save_figure(fig, out_dir, "fig8_receptive_fields_recipes")
+    return ["fig8_receptive_fields_recipes"]  # names as compare_figures returns them
 
 
 def record_example(snn, data, test, y_pred, y_pred_ann, hidden, max_tries: int = 3) -> dict:
@@ -288,7 +348,6 @@ def compare_one_seed(cfg: Mapping[str, Any], out_dir: str | os.PathLike | None =
     from ann.models import images_to_features
     from brainsim.analysis import per_class_accuracy
     from brainsim.classifier import DiehlCookSNN
-    from brainsim.datasets import load_dataset
     from brainsim.report import MODEL_ORDER, write_report
 
     log = log or _quiet
@@ -300,8 +359,7 @@ def compare_one_seed(cfg: Mapping[str, Any], out_dir: str | os.PathLike | None =
     t_start = time.perf_counter()
 
     t0 = time.perf_counter()
-    data = load_dataset(cfg["dataset"], data_dir=cfg["data_dir"], n_train=cfg["n_train"],
-                        n_test=cfg["n_test"])
+    data, split = load_experiment_data(cfg, cfg["n_train"])
     timings["load_data"] = time.perf_counter() - t0
     n_train, n_test = len(data.y_train), len(data.y_test)
     _check_sizes(cfg, n_train, data)
@@ -309,13 +367,15 @@ def compare_one_seed(cfg: Mapping[str, Any], out_dir: str | os.PathLike | None =
     log(f"{data.name}: {n_train} training and {n_test} test images of "
         f"{data.image_shape[0]}x{data.image_shape[1]} pixels"
         + (f" (from {data.source})" if data.source else "")
-        + f"; learning-curve points {points}; seed {cfg['seed']}")
+        + f"; learning-curve points {points}; seed {cfg['seed']}"
+        + (f"; scored on the {split} split" if split != "test" else ""))
 
     snn = DiehlCookSNN(**snn_kwargs(cfg))
+    others = {r: DiehlCookSNN(**dict(snn_kwargs(cfg), recipe=r)) for r in cfg["recipes"]}
     X_train, X_test = images_to_features(data.X_train), images_to_features(data.X_test)
     builder = None
     if snn.backend == "standalone":
-        builder = _prebuild_standalone(snn, X_train.shape[1], timings)
+        builder = _prebuild_standalone([snn, *others.values()], X_train.shape[1], timings)
 
     # ANNs first: they train while the spiking network compiles. One BLAS/OpenMP
     # thread each, so that they do not fight the compiler for the cores.
@@ -347,11 +407,20 @@ def compare_one_seed(cfg: Mapping[str, Any], out_dir: str | os.PathLike | None =
         "training_presentations": int(snn.training_presentations_),
         "unassigned_neurons": int(np.sum(snn.assignments_ < 0)),
         "test_images_per_s": n_test / test_s if test_s else None,
+        "recipe": cfg["recipe"],
         "y_pred": y_pred,
     }
     curves = {"snn": snn_curve, **curves}
     log(f"{'snn':14s} test accuracy {100 * results['snn']['test_accuracy']:6.2f} %  "
         f"(STDP {results['snn']['stdp_seconds']:.1f} s + labelling {assign_s:.1f} s)")
+    snn_models = {"snn": results["snn"]}
+    snn_models["snn_logreg"] = logreg_readout_entry(
+        snn, data.y_train[:snn.n_assign_], test.counts, data.y_test, cfg["seed"], split)
+    log(f"{'snn_logreg':14s} test accuracy "
+        f"{100 * snn_models['snn_logreg']['test_accuracy']:6.2f} %")
+    t0 = time.perf_counter()
+    snn_models.update(train_other_recipes(others, data, cfg, split, log))
+    timings["snn_other_recipes"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     activities, cka, cost_bars, assumptions, hidden = _analyse(
@@ -369,16 +438,21 @@ def compare_one_seed(cfg: Mapping[str, Any], out_dir: str | os.PathLike | None =
         t0 = time.perf_counter()
         figures = compare_figures(out, data, snn, fitted, results, test, activities, cka,
                                   curves, cost_bars, assumptions, example)
+        if others:
+            figures += recipes_figure({cfg["recipe"]: snn, **others}, snn_models,
+                                      data.image_shape, out)
         timings["figures"] = time.perf_counter() - t0
 
     for entry in results.values():
         entry.pop("y_pred", None)
+        entry.setdefault("split", split)
         cost = entry.get("cost")
         if cost:
             cost.pop("per_image_values", None)
             cost.pop("active_values", None)
-    models = {name: results[name] for name in MODEL_ORDER if name in results}
+    models = {**snn_models, **{name: results[name] for name in MODEL_ORDER if name in results}}
     timings["total"] = time.perf_counter() - t_start
+    cfg["split"] = split
     cfg["learning_curve_points"] = points
     cfg["presentation_time"] = float(snn.presentation_time)
     dataset = {"name": data.name, "n_train": n_train, "n_test": n_test,

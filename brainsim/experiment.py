@@ -49,6 +49,7 @@ import numpy as np
 from brainsim.errors import ConfigError
 from brainsim.plasticity import DEFAULT_RULE, RULES
 from brainsim.protocols import PROTOCOLS, apply_protocol
+from brainsim.recipes import DEFAULT_RECIPE, RECIPES
 
 __all__ = [
     "BACKENDS",
@@ -58,7 +59,10 @@ __all__ = [
     "SNN_BASELINES",
     "compare_experiment",
     "default_snn_config",
+    "load_experiment_data",
+    "logreg_readout_entry",
     "merge_config",
+    "parse_validation",
     "resolve_compare_config",
     "resolve_snn_config",
     "rules_experiment",
@@ -80,6 +84,8 @@ DEFAULT_SNN_CONFIG: Mapping[str, Any] = MappingProxyType({
     "seed": 0,                # seeds the network (weights, delays, spike trains) and baselines
     "n_neurons": 100,         # excitatory neurons (the paper: 100, 400, 1600, 6400)
     "rule": DEFAULT_RULE,     # STDP rule, see brainsim.plasticity
+    "recipe": DEFAULT_RECIPE,  # learning mechanisms, see brainsim.recipes
+    "validation": None,       # score on the last N (or a fraction of the) training images
     "n_train": None,          # training images learned per epoch (None: all)
     "epochs": 1,              # passes over those images
     "n_assign": None,         # training images that label the neurons (None: n_train)
@@ -101,8 +107,11 @@ DEFAULT_SNN_CONFIG: Mapping[str, Any] = MappingProxyType({
 #: network's experiment take their defaults from :data:`DEFAULT_SNN_CONFIG`.
 DEFAULT_COMPARE_CONFIG: Mapping[str, Any] = MappingProxyType({
     **{k: DEFAULT_SNN_CONFIG[k] for k in ("dataset", "data_dir", "seed", "n_neurons", "rule",
-                                          "n_train", "n_test", "n_assign", "backend",
-                                          "progress", "figures", "snn_params")},
+                                          "recipe", "validation", "n_train", "n_test",
+                                          "n_assign", "backend", "progress", "figures",
+                                          "snn_params")},
+    # further recipes trained beside `recipe` on the same images, as snn_<name>
+    "recipes": tuple(r for r in RECIPES if r != DEFAULT_RECIPE),
     "seeds": None,            # list of seeds: one run per seed, mean and spread reported
     "learning_curve_points": None,  # training sizes of figure 5 (None: 10, 30, 100 %)
 })
@@ -110,7 +119,8 @@ DEFAULT_COMPARE_CONFIG: Mapping[str, Any] = MappingProxyType({
 #: Defaults of :func:`rules_experiment` (the check of the four learning rules).
 DEFAULT_RULES_CONFIG: Mapping[str, Any] = MappingProxyType({
     **{k: DEFAULT_SNN_CONFIG[k] for k in ("dataset", "data_dir", "seed", "n_neurons",
-                                          "backend", "progress", "figures", "snn_params")},
+                                          "recipe", "backend", "progress", "figures",
+                                          "snn_params")},
     "rules": tuple(RULES),    # learning rules to train, each on the same images
     "n_train": 2000,          # training images (also used for the label assignment)
     "n_test": 1000,           # test images
@@ -134,7 +144,8 @@ def _snn_param(key: str) -> str | None:
 
 def snn_kwargs(cfg: Mapping[str, Any]) -> dict[str, Any]:
     """DiehlCookSNN keyword arguments of a resolved config (its keys and ``snn_params``)."""
-    kw = {_snn_param(k): v for k, v in cfg.items() if k != "rules" and _snn_param(k)}
+    kw = {_snn_param(k): v for k, v in cfg.items()
+          if k not in ("rules", "recipes") and _snn_param(k)}
     kw.update(cfg.get("snn_params") or {})
     return kw
 
@@ -193,9 +204,91 @@ def _check_int(config: Mapping[str, Any], key: str, minimum: int, optional: bool
 def _check_choices(cfg: Mapping[str, Any]) -> None:
     from brainsim.datasets import DATASETS
 
-    for key, choices in (("dataset", DATASETS), ("rule", sorted(RULES)), ("backend", BACKENDS)):
+    for key, choices in (("dataset", DATASETS), ("rule", sorted(RULES)), ("backend", BACKENDS),
+                         ("recipe", sorted(RECIPES))):
         if key in cfg and cfg[key] not in choices:
             raise ConfigError(f"unknown {key} {cfg[key]!r}; choose one of {', '.join(choices)}")
+    if "recipes" in cfg:
+        recipes = cfg["recipes"]
+        if isinstance(recipes, str) or not all(r in RECIPES for r in recipes):
+            raise ConfigError(f"recipes must be a list of names among "
+                              f"{', '.join(sorted(RECIPES))}, got {recipes!r}")
+    if cfg.get("validation") is not None:
+        value = cfg["validation"]
+        ok = (not isinstance(value, bool) and isinstance(value, (int, float, np.integer,
+                                                                 np.floating))
+              and (0 < value < 1 or (value >= 1 and float(value) == int(value))))
+        if not ok:
+            raise ConfigError(f"validation must be a number of training images >= 1, a "
+                              f"fraction in (0, 1) or None, got {value!r}")
+
+
+def parse_validation(text: str) -> int | float:
+    """``--validation`` of the scripts: a number of images, or a fraction below 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"--validation must be a number of images or a fraction in (0, 1), "
+                          f"got {text!r}") from None
+    return value if 0 < value < 1 else int(value)
+
+
+def load_experiment_data(cfg: Mapping[str, Any], n_train: int | None):
+    """The data set of an experiment: test set, or validation split with ``validation``.
+
+    With ``cfg["validation"]`` (N images or a fraction) the "test" images are
+    the last N training images (:func:`brainsim.datasets.validation_split`),
+    the training images the first ``n_train`` of the others, and ``n_test``
+    limits the validation images; the test set is not used at all.
+
+    Returns
+    -------
+    data : Dataset
+    split : str
+        ``"validation"`` or ``"test"``.
+    """
+    from dataclasses import replace
+
+    from brainsim.datasets import load_dataset, validation_split
+
+    if cfg.get("validation") is None:
+        return load_dataset(cfg["dataset"], data_dir=cfg["data_dir"], n_train=n_train,
+                            n_test=cfg["n_test"]), "test"
+    full = load_dataset(cfg["dataset"], data_dir=cfg["data_dir"])
+    data = validation_split(full, cfg["validation"], n_train=n_train)
+    if cfg["n_test"] is not None and cfg["n_test"] < len(data.y_test):
+        data = replace(data, X_test=data.X_test[:cfg["n_test"]],
+                       y_test=data.y_test[:cfg["n_test"]])
+    return data, "validation"
+
+
+def logreg_readout_entry(snn, y_assign, test_counts, y_test, seed: int, split: str) -> dict:
+    """Metrics entry of ``snn_logreg``: a linear read-out of the network's spike counts.
+
+    The logistic regression (:func:`brainsim.readout.fit_logreg_readout`) is
+    fitted on ``snn.assignment_counts_`` -- the counts of the training images
+    that labelled the neurons, with their labels ``y_assign`` -- and scored on
+    ``test_counts``, the counts the vote was scored on (nothing is simulated
+    again).
+    """
+    from brainsim.analysis import per_class_accuracy
+    from brainsim.readout import fit_logreg_readout
+
+    counts = snn.assignment_counts_
+    index = {c: i for i, c in enumerate(snn.classes_.tolist())}
+    y_index = np.array([index[c] for c in np.asarray(y_assign).tolist()])
+    t0 = time.perf_counter()
+    readout = fit_logreg_readout(counts, y_index, random_state=int(seed))
+    seconds = time.perf_counter() - t0
+    y_pred = snn.classes_[readout.predict(np.asarray(test_counts, dtype=float))]
+    return {
+        "test_accuracy": float(np.mean(y_pred == y_test)),
+        "per_class_accuracy": per_class_accuracy(y_test, y_pred, snn.n_classes_),
+        "readout": "logistic regression on standardised spike counts",
+        "readout_train_counts_shape": [int(n) for n in counts.shape],
+        "train_seconds": seconds,
+        "n_train": int(counts.shape[0]), "n_test": int(len(y_test)), "split": split,
+    }
 
 
 def _check_snn_params(params: Any, defaults: Mapping[str, Any]) -> None:
@@ -268,6 +361,7 @@ def resolve_compare_config(config: Mapping[str, Any] | None = None) -> dict[str,
                                    ("n_test", 1, True)]:
         _check_int(cfg, key, minimum, optional)
     _check_snn_params(cfg["snn_params"], DEFAULT_COMPARE_CONFIG)
+    cfg["recipes"] = [r for r in dict.fromkeys(cfg["recipes"]) if r != cfg["recipe"]]
     for key in ("seeds", "learning_curve_points"):
         values = cfg[key]
         if values is None:
@@ -294,8 +388,10 @@ def compare_experiment(config: Mapping[str, Any] | None = None,
     """The spiking network and the ANNs trained on the same images, compared.
 
     Models (names as in metrics.json), all trained on the same split with the
-    same seed: ``snn`` (Diehl & Cook 2015, ``n_neurons`` excitatory neurons),
-    ``article_mlp`` (inputs-32-10), ``ann_matched`` (inputs-``n_neurons``-10),
+    same seed: ``snn`` (Diehl & Cook 2015, ``n_neurons`` excitatory neurons,
+    learning with ``recipe``) and ``snn_logreg`` (a logistic regression on its
+    spike counts), one ``snn_<recipe>`` and ``snn_<recipe>_logreg`` per name in
+    ``recipes`` (the same network with other learning mechanisms), ``article_mlp`` (inputs-32-10), ``ann_matched`` (inputs-``n_neurons``-10),
     ``logreg``, ``kmeans_assign`` and ``kmeans_logreg`` (``n_neurons``
     prototypes with the network's label assignment / a logistic read-out).
 
@@ -462,7 +558,6 @@ def snn_experiment(config: Mapping[str, Any] | None = None,
     """
     from brainsim.analysis import per_class_accuracy
     from brainsim.classifier import DiehlCookSNN
-    from brainsim.datasets import load_dataset
 
     t_start = time.perf_counter()
     cfg = resolve_snn_config(config)
@@ -474,8 +569,7 @@ def snn_experiment(config: Mapping[str, Any] | None = None,
     n_load = None if cfg["n_train"] is None else max(cfg["n_train"], cfg["n_assign"] or 0)
     t0 = time.perf_counter()
     try:
-        data = load_dataset(cfg["dataset"], data_dir=cfg["data_dir"], n_train=n_load,
-                            n_test=cfg["n_test"])
+        data, split = load_experiment_data(cfg, n_load)
     except ConfigError as err:
         if cfg["protocol"] is None:
             raise
@@ -518,7 +612,11 @@ def snn_experiment(config: Mapping[str, Any] | None = None,
         "test_images_per_s": len(data.y_test) / test_seconds if test_seconds else None,
         "unassigned_neurons": int(np.sum(snn.assignments_ < 0)),
         "mean_test_spikes_per_image": float(test.counts.sum(axis=1).mean()),
+        "recipe": cfg["recipe"], "split": split,
     }}
+    models["snn_logreg"] = logreg_readout_entry(snn, data.y_train[:n_assign], test.counts,
+                                                data.y_test, cfg["seed"], split)
+    cfg["split"] = split
     timings = dict(snn.timings_, load_data=load_seconds, test=test_seconds)
 
     if cfg["baselines"]:
@@ -532,6 +630,7 @@ def snn_experiment(config: Mapping[str, Any] | None = None,
             _, models[name] = fit_and_score(name, cfg["n_neurons"], cfg["seed"], X_tr,
                                             data.y_train[:n_seen], X_te, data.y_test,
                                             data.n_classes)
+            models[name]["split"] = split
             timings[name] = time.perf_counter() - t0
 
     figures: list[str] = []

@@ -52,6 +52,7 @@ __all__ = [
     "figure_key",
     "accuracy_gaps",
     "results_table",
+    "readout_sentences",
     "render_report",
     "write_report",
     "render_seed_report",
@@ -102,10 +103,14 @@ FIGURE_CAPTIONS = {
            "representations of the same test images.",
     "cost": "Operations per inference: synaptic events of the spiking network vs "
             "multiply-accumulates (MACs) of the ANNs, with the assumptions listed below.",
+    "receptive_fields_recipes": "Input weights of the spiking network learned with each "
+                                "recipe (same images, same seed), label-vote accuracy in "
+                                "the titles.",
 }
 
 _SECTION_OF_FIGURE = {
     "receptive_fields": "synapse",
+    "receptive_fields_recipes": "synapse",
     "confusion_matrices": "results",
     "activity": "spike",
     "example_response": "neuron",
@@ -154,13 +159,37 @@ def _count(value: Any) -> str:
     return f"{v:.3g}"
 
 
+def _snn_variant(name: str) -> tuple[str | None, bool] | None:
+    """``(recipe or None, linear read-out?)`` of ``snn``-family names, else None."""
+    if name == "snn":
+        return None, False
+    if not name.startswith("snn_"):
+        return None
+    rest, logreg = name[4:], name.endswith("_logreg") or name == "snn_logreg"
+    if name == "snn_logreg":
+        return None, True
+    return (rest[:-len("_logreg")] if logreg else rest), logreg
+
+
 def _label(name: str) -> str:
-    return MODEL_LABELS.get(name, name)
+    if name in MODEL_LABELS:
+        return MODEL_LABELS[name]
+    variant = _snn_variant(name)
+    if variant is None:
+        return name
+    recipe, logreg = variant
+    return ("spiking network" + (f" ({recipe})" if recipe else "")
+            + (" + logreg" if logreg else ""))
 
 
 def _ordered(models: Mapping[str, Any]) -> list[str]:
+    """MODEL_ORDER, with the spiking network's variants (``snn_*``) right after ``snn``."""
+    variants = [m for m in models if m != "snn" and _snn_variant(m) is not None
+                and m not in MODEL_ORDER]
     known = [m for m in MODEL_ORDER if m in models]
-    return known + sorted(m for m in models if m not in MODEL_ORDER)
+    head = known[:1] + variants if known[:1] == ["snn"] else variants + known[:1]
+    rest = [m for m in known[1:]]
+    return head + rest + sorted(m for m in models if m not in head and m not in rest)
 
 
 def _arch(entry: Mapping[str, Any]) -> str:
@@ -169,6 +198,15 @@ def _arch(entry: Mapping[str, Any]) -> str:
 
 
 def _description(name: str, entry: Mapping[str, Any], n_neurons: Any) -> str:
+    variant = _snn_variant(name) if name not in MODEL_DESCRIPTIONS else None
+    if variant is not None:
+        recipe, logreg = variant
+        net = f"`snn_{recipe}`" if recipe else "`snn`"
+        if logreg:
+            return (f"logistic regression on the spike counts of {net}, trained on the "
+                    "training images' counts only")
+        return (f"the same network learning with recipe `{recipe}` (brainsim.recipes), same "
+                "images and seed, label vote")
     template = MODEL_DESCRIPTIONS.get(name, "")
     return template.format(n=n_neurons if n_neurons is not None else "N", arch=_arch(entry))
 
@@ -259,6 +297,53 @@ def _per_class_table(metrics: Mapping[str, Any]) -> str | None:
 
 
 # --------------------------------------------------------------------------- prose
+def readout_sentences(metrics: Mapping[str, Any]) -> list[str]:
+    """What the linear read-out adds and what the learning adds, in sentences.
+
+    The read-out: ``snn_logreg`` minus ``snn`` (the same spike counts, read by
+    a logistic regression instead of the label vote), likewise per recipe. The
+    learning: recipes compared with the same read-out, and k-means prototypes
+    with the same two read-outs (``kmeans_assign``, ``kmeans_logreg``).
+    """
+    models = metrics.get("models") or {}
+
+    def acc(name: str) -> float | None:
+        entry = models.get(name)
+        if entry is None or not _finite(entry.get("test_accuracy")):
+            return None
+        return 100.0 * float(entry["test_accuracy"])
+
+    nets = [("snn", models["snn"].get("recipe", "snn"))] if "snn" in models else []
+    nets += [(n, models[n].get("recipe", n[4:])) for n in _ordered(models)
+             if n != "snn" and _snn_variant(n) not in (None, (None, True))
+             and not _snn_variant(n)[1]]
+    out: list[str] = []
+    for net, recipe in nets:
+        vote, lin = acc(net), acc(f"{net}_logreg")
+        if vote is not None and lin is not None:
+            out.append(f"What the read-out adds ({recipe}): the same spike counts score "
+                       f"{vote:.1f} % with the label vote and {lin:.1f} % with a logistic "
+                       f"regression trained on the training images' counts "
+                       f"({lin - vote:+.1f} points), the class information the vote leaves "
+                       "unused.")
+    if len(nets) >= 2:
+        (a, ra), (b, rb) = nets[0], nets[1]
+        for suffix, what in (("", "label vote"), ("_logreg", "linear read-out")):
+            x, y = acc(a + suffix), acc(b + suffix)
+            if x is not None and y is not None:
+                out.append(f"What the learning adds, with the same {what}: {rb} {y:.1f} % vs "
+                           f"{ra} {x:.1f} % ({y - x:+.1f} points).")
+    km_vote, km_lin = acc("kmeans_assign"), acc("kmeans_logreg")
+    if nets and km_vote is not None and km_lin is not None:
+        parts = [f"{r} {acc(n):.1f} % / {acc(n + '_logreg'):.1f} %" for n, r in nets
+                 if acc(n) is not None and acc(n + "_logreg") is not None]
+        if parts:
+            out.append(f"k-means prototypes learned without labels, with the same two "
+                       f"read-outs (vote / logistic regression), score {km_vote:.1f} % / "
+                       f"{km_lin:.1f} %, against " + "; ".join(parts) + ".")
+    return out
+
+
 def _gap_sentences(metrics: Mapping[str, Any]) -> list[str]:
     """The honest summary: where the spiking network is worse, and by how much."""
     models = metrics["models"]
@@ -571,7 +656,9 @@ def render_report(
     shape_txt = f" of {shape[0]}x{shape[1]} pixels" if shape and len(shape) == 2 else ""
     L.append(_paragraph([
         f"All models were trained on the same {n_train} training images{shape_txt} of "
-        f"`{ds_name}` and tested on the same {n_test} test images"
+        f"`{ds_name}` and tested on the same {n_test} "
+        + ("validation images (the last training images, not the test set)"
+           if cfg.get("split") == "validation" else "test images")
         + (f" (seed {cfg['seed']})" if "seed" in cfg else "") + ".",
         "The spiking network is the unsupervised network of Diehl & Cook (2015): Poisson input "
         "spikes, excitatory neurons that learn with spike-timing-dependent plasticity (STDP), "
@@ -585,6 +672,9 @@ def render_report(
     L += ["## Results", "", results_table(metrics), ""]
     L.append(_paragraph(_gap_sentences(metrics)))
     L.append("")
+    readout = readout_sentences(metrics)
+    if readout:
+        L += ["### Read-out and learning", "", _paragraph(readout), ""]
     L += embed("results")
     pc = _per_class_table(metrics)
     if pc:

@@ -5,7 +5,12 @@ Models (names as in every metrics.json), all trained on the same split with
 the same seed:
 
 - ``snn``: the Diehl & Cook (2015) spiking network, ``--n-neurons`` excitatory
-  neurons, unsupervised STDP (``--rule``), neurons labelled afterwards;
+  neurons, unsupervised STDP (``--rule``, ``--recipe``, default the faithful
+  ``diehl_cook_2015``), neurons labelled afterwards; ``snn_logreg``: a logistic
+  regression on its spike counts (trained on the training images' counts);
+- ``snn_local_plus`` and ``snn_local_plus_logreg``: the same network learning
+  with the improved recipe (``--recipes``; brainsim/recipes.py), trained on the
+  same images with the same seed, with both read-outs;
 - ``article_mlp``: the article's dense network (784-32-10 on MNIST, 64-32-10
   on ``digits``), backpropagation with Adam;
 - ``ann_matched``: the same recipe with ``--n-neurons`` hidden units;
@@ -17,8 +22,11 @@ the same seed:
 Writes into ``--out``: ``metrics.json`` (accuracy, per-class accuracy,
 training time and size of every model; activity measures, representational
 similarity and cost per inference), seven figures as PNG and PDF
-(``fig1_receptive_fields`` ... ``fig7_cost``) and ``report.md``, which embeds
-them and explains each comparison.
+(``fig1_receptive_fields`` ... ``fig7_cost``; with ``--recipes`` also
+``fig8_receptive_fields_recipes``) and ``report.md``, which embeds them and
+explains each comparison, including what the linear read-out and the learning
+recipe add. ``--validation N`` scores every model on the last N training
+images instead of the test set (``config.split`` in metrics.json).
 
 The learning curve (figure 5) costs one training of the spiking network: it
 learns in stages up to each of ``--learning-curve-points`` and is labelled and
@@ -51,9 +59,10 @@ from __future__ import annotations
 import sys
 
 from brainsim.cli import make_parser, positive_int, run_script
-from brainsim.experiment import BACKENDS, DEFAULT_COMPARE_CONFIG, compare_experiment
+from brainsim.experiment import (BACKENDS, DEFAULT_COMPARE_CONFIG, compare_experiment,
+                                 parse_validation)
 from brainsim.plasticity import RULES
-from brainsim.report import MODEL_ORDER
+from brainsim.recipes import RECIPES
 
 D = DEFAULT_COMPARE_CONFIG
 
@@ -66,6 +75,19 @@ def build_parser():
                              "k-means prototypes")
     parser.add_argument("--rule", choices=sorted(RULES), default=D["rule"],
                         help="STDP rule of the SNN (see brainsim/plasticity.py)")
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default=D["recipe"],
+                        help="learning mechanisms of the SNN 'snn' (see brainsim/recipes.py; "
+                             "default: %(default)s)")
+    parser.add_argument("--recipes", nargs="*", choices=sorted(RECIPES),
+                        default=list(D["recipes"]), metavar="RECIPE",
+                        help="further recipes trained beside it on the same images, as "
+                             "snn_<recipe> with its linear read-out (choices: "
+                             f"{', '.join(sorted(RECIPES))}; default: %(default)s; "
+                             "give --recipes alone for none)")
+    parser.add_argument("--validation", type=parse_validation, default=D["validation"],
+                        metavar="N",
+                        help="score every model on the last N training images (or a "
+                             "fraction < 1 of them) instead of the test set")
     parser.add_argument("--n-train", type=positive_int, default=D["n_train"],
                         help="training images (default: all)")
     parser.add_argument("--n-test", type=positive_int, default=D["n_test"],
@@ -94,16 +116,13 @@ def main(argv: list[str] | None = None) -> int:
     config["progress"] = not config.pop("no_progress")
     result = compare_experiment(config, out, log=lambda line: print(line, flush=True))
     if config["seeds"]:
-        for name in MODEL_ORDER:
-            entry = result["models"].get(name)
-            if entry is None:
-                continue
+        for name, entry in result["models"].items():
             gap = result["gaps"].get(name)
             verdict = "" if gap is None else (
                 f"; gap {gap['mean_pp']:+.1f} points, "
                 + ("larger" if gap["larger_than_spread"] else "not larger")
                 + " than the seed-to-seed spread")
-            print(f"{name:14s} test accuracy {100 * entry['test_accuracy']:6.2f} "
+            print(f"{name:22s} test accuracy {100 * entry['test_accuracy']:6.2f} "
                   f"+- {100 * (entry['test_accuracy_sd'] or 0):.2f} % over "
                   f"{entry['n_seeds']} seeds{verdict}", flush=True)
     return 0

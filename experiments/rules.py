@@ -19,6 +19,7 @@ from __future__ import annotations
 from brainsim.cli import make_parser, positive_int, run_script
 from brainsim.experiment import BACKENDS, DEFAULT_RULES_CONFIG, rules_experiment
 from brainsim.plasticity import RULES
+from brainsim.recipes import RECIPES
 
 D = DEFAULT_RULES_CONFIG
 
@@ -30,6 +31,9 @@ def build_parser():
                         help="learning rules to train")
     parser.add_argument("--n-neurons", type=positive_int, default=D["n_neurons"],
                         help="excitatory neurons")
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default=D["recipe"],
+                        help="learning mechanisms of every network (see brainsim/recipes.py; "
+                             "default: %(default)s)")
     parser.add_argument("--n-train", type=positive_int, default=D["n_train"],
                         help="training images (also used for the label assignment)")
     parser.add_argument("--n-test", type=positive_int, default=D["n_test"], help="test images")

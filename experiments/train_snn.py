@@ -8,8 +8,12 @@ classified by the labelled neurons' votes. ``--protocol paper`` takes the
 training length, assignment and test sets of the paper for ``--n-neurons``
 (100, 400, 1600 or 6400; see brainsim/protocols.py). Writes into ``--out``:
 
-- ``metrics.json`` (model ``snn``: accuracies, sizes, rule, epochs,
-  presentations, timings, versions; one entry per ``--baselines`` model);
+- ``metrics.json`` (model ``snn``: accuracies, sizes, rule, recipe, epochs,
+  presentations, timings, versions; ``snn_logreg``, a logistic regression on
+  the spike counts of the training images that labelled the neurons, scored
+  on the same test counts; one entry per ``--baselines`` model; ``config.split``
+  and each model's ``split`` say whether it was scored on the test set or on
+  the ``--validation`` split);
 - ``snn.npz``, the trained network (``DiehlCookSNN.load``);
 - figures: ``receptive_fields``, ``confusion_matrix``, ``example_response``.
 
@@ -26,9 +30,11 @@ Example (the paper's smallest network, 10,000 images)::
 from __future__ import annotations
 
 from brainsim.cli import make_parser, positive_int, run_script
-from brainsim.experiment import BACKENDS, DEFAULT_SNN_CONFIG, SNN_BASELINES, snn_experiment
+from brainsim.experiment import (BACKENDS, DEFAULT_SNN_CONFIG, SNN_BASELINES,
+                                 parse_validation, snn_experiment)
 from brainsim.plasticity import RULES
 from brainsim.protocols import PROTOCOLS
+from brainsim.recipes import RECIPES
 
 D = DEFAULT_SNN_CONFIG
 
@@ -40,6 +46,14 @@ def build_parser():
                         help="excitatory neurons (the paper: 100, 400, 1600, 6400)")
     parser.add_argument("--rule", choices=sorted(RULES), default=D["rule"],
                         help="STDP rule (see brainsim/plasticity.py)")
+    parser.add_argument("--recipe", choices=sorted(RECIPES), default=D["recipe"],
+                        help="learning mechanisms (see brainsim/recipes.py and "
+                             "docs/recipes.md); the trained network is 'snn' whatever "
+                             "the recipe (default: %(default)s)")
+    parser.add_argument("--validation", type=parse_validation, default=D["validation"],
+                        metavar="N",
+                        help="score on the last N training images (or a fraction < 1 of "
+                             "them) instead of the test set, for choosing hyperparameters")
     parser.add_argument("--n-train", type=positive_int, default=D["n_train"],
                         help="training images learned without labels, per epoch "
                              "(default: all)")
@@ -80,11 +94,12 @@ def main(argv: list[str] | None = None) -> int:
     result = snn_experiment(args, out_dir=out)
     snn = result["models"]["snn"]
     epochs = f" x {snn['epochs']} epochs" if snn["epochs"] > 1 else ""
-    print(f"snn ({snn['n_neurons']} neurons, {snn['rule']}): test accuracy "
-          f"{snn['test_accuracy']:.4f} on {snn['n_test']} images; trained on {snn['n_train']} "
-          f"images{epochs} in {snn['train_seconds']:.0f} s; results in {out}")
-    for name in result["config"]["baselines"]:
-        print(f"{name}: test accuracy {result['models'][name]['test_accuracy']:.4f}")
+    split = result["config"]["split"]
+    print(f"snn ({snn['n_neurons']} neurons, {snn['rule']}, recipe {snn['recipe']}): {split} "
+          f"accuracy {snn['test_accuracy']:.4f} on {snn['n_test']} images; trained on "
+          f"{snn['n_train']} images{epochs} in {snn['train_seconds']:.0f} s; results in {out}")
+    for name in ["snn_logreg", *result["config"]["baselines"]]:
+        print(f"{name}: {split} accuracy {result['models'][name]['test_accuracy']:.4f}")
     return 0
 
 

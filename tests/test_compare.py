@@ -25,9 +25,14 @@ from brainsim.figures import most_active
 from brainsim.seeds import curve_statistics, paired_gaps, seed_statistics
 
 SCRIPT = os.path.join("experiments", "compare.py")
-MODELS = ("snn", "article_mlp", "ann_matched", "logreg", "kmeans_assign", "kmeans_logreg")
+ANNS = ("article_mlp", "ann_matched", "logreg", "kmeans_assign", "kmeans_logreg")
+#: One recipe (``recipes: []``): the network and its linear read-out, then the ANNs.
+MODELS_ONE_RECIPE = ("snn", "snn_logreg", *ANNS)
+#: The default: the faithful network and local_plus, each with both read-outs.
+MODELS = ("snn", "snn_logreg", "snn_local_plus", "snn_local_plus_logreg", *ANNS)
 FIGURES = ("fig1_receptive_fields", "fig2_confusion_matrices", "fig3_activity",
-           "fig4_example_response", "fig5_learning_curves", "fig6_cka", "fig7_cost")
+           "fig4_example_response", "fig5_learning_curves", "fig6_cka", "fig7_cost",
+           "fig8_receptive_fields_recipes")
 
 
 def run(args, env, cwd, timeout=600):
@@ -113,8 +118,10 @@ def test_help(repo_root, no_data_env):
     assert proc.returncode == 0
     for option in ("--dataset", "--data-dir", "--seed", "--out", "--n-neurons", "--rule",
                    "--n-train", "--n-test", "--n-assign", "--backend",
-                   "--learning-curve-points", "--seeds", "--no-progress"):
+                   "--learning-curve-points", "--seeds", "--no-progress", "--recipe",
+                   "--recipes", "--validation"):
         assert option in proc.stdout
+    assert "--recipe {diehl_cook_2015,local_plus}" in proc.stdout  # the choices are listed
 
 
 @pytest.mark.parametrize("args, fragment", [
@@ -146,7 +153,16 @@ def test_tiny_digits_run_writes_everything(repo_root, no_data_env, standalone_ca
     assert {"models", "config", "versions", "timings", "dataset", "cka", "learning_curves",
             "cost_assumptions", "figures"} <= set(metrics)
     assert list(metrics["models"]) == list(MODELS)
+    assert metrics["config"]["recipe"] == "diehl_cook_2015"
+    assert metrics["config"]["recipes"] == ["local_plus"]
+    assert metrics["config"]["split"] == "test"
+    assert metrics["models"]["snn"]["recipe"] == "diehl_cook_2015"
+    assert metrics["models"]["snn_local_plus"]["recipe"] == "local_plus"
+    # the read-outs learn from the counts of the 200 training images that labelled the neurons
+    for name in ("snn_logreg", "snn_local_plus_logreg"):
+        assert metrics["models"][name]["readout_train_counts_shape"] == [200, 10]
     for name, entry in metrics["models"].items():
+        assert entry["split"] == "test", name
         assert 0.0 <= entry["test_accuracy"] <= 1.0, name
         assert entry["n_train"] == 200 and entry["n_test"] == 100
         assert entry["train_seconds"] > 0
@@ -191,7 +207,12 @@ def test_tiny_digits_run_writes_everything(repo_root, no_data_env, standalone_ca
     for name in FIGURES:
         assert f"]({name}.png)" in report
     assert "| spiking network (`snn`)" in report
+    assert "| spiking network (local_plus) + logreg (`snn_local_plus_logreg`)" in report
     assert "test images correctly." in report
+    assert "### Read-out and learning" in report
+    vote, lin = (100 * metrics["models"][n]["test_accuracy"] for n in ("snn", "snn_logreg"))
+    assert f"score {vote:.1f} % with the label vote and {lin:.1f} %" in report
+    assert "What the learning adds, with the same linear read-out: local_plus" in report
 
 
 # --------------------------------------------------------------------------- seeds
@@ -252,6 +273,10 @@ def test_curve_statistics_keeps_sizes_common_to_all_seeds():
     ({"seeds": "01"}, "seeds must be a list of whole numbers"),
     ({"epochs": 2}, "unknown compare experiment config key 'epochs'"),
     ({"snn_params": {"learning_rule": "triplet"}}, "set 'rule' instead"),
+    ({"recipe": "bindsnet"}, "unknown recipe 'bindsnet'; choose one of diehl_cook_2015"),
+    ({"recipes": "local_plus"}, "recipes must be a list of names"),
+    ({"validation": 1.5}, "validation must be a number of training images"),
+    ({"snn_params": {"recipe": "local_plus"}}, "set 'recipe' instead"),
 ])
 def test_bad_compare_configs(config, message):
     with pytest.raises(ConfigError, match=message):
@@ -264,12 +289,12 @@ def test_two_seeds_report_mean_spread_and_gaps(tmp_path, standalone_cache):
     out = tmp_path / "seeds"
     result = compare_experiment({"n_neurons": 10, "n_train": 100, "n_test": 50,
                                  "learning_curve_points": [50], "seeds": [0, 1],
-                                 "progress": False, "figures": False}, out)
+                                 "recipes": [], "progress": False, "figures": False}, out)
     assert json.loads((out / "metrics.json").read_text()) == json.loads(json.dumps(result))
     assert result["seeds"] == [0, 1] and result["runs"] == {"0": "seed_0", "1": "seed_1"}
     per_seed = [json.loads((out / f"seed_{s}" / "metrics.json").read_text()) for s in (0, 1)]
     assert [m["config"]["seed"] for m in per_seed] == [0, 1]
-    assert list(result["models"]) == list(MODELS)
+    assert list(result["models"]) == list(MODELS_ONE_RECIPE)
     for name, entry in result["models"].items():
         accs = [m["models"][name]["test_accuracy"] for m in per_seed]
         assert entry["test_accuracy_per_seed"] == accs
@@ -278,7 +303,7 @@ def test_two_seeds_report_mean_spread_and_gaps(tmp_path, standalone_cache):
         assert entry["n_seeds"] == 2 and entry["n_train"] == 100
     # the spiking network's seeds differ (initial weights and spike trains)
     assert per_seed[0]["models"]["snn"] != per_seed[1]["models"]["snn"]
-    assert set(result["gaps"]) == set(MODELS) - {"snn"}
+    assert set(result["gaps"]) == set(MODELS_ONE_RECIPE) - {"snn"}
     for name, gap in result["gaps"].items():
         diffs = [100 * (m["models"][name]["test_accuracy"] - m["models"]["snn"]["test_accuracy"])
                  for m in per_seed]

@@ -48,6 +48,10 @@ def test_defaults_are_read_only_and_copies_are_independent():
     ({"protocol": "paper", "n_neurons": 200}, "defined for 100, 400, 1600, 6400 neurons"),
     ({"protocol": "paper", "n_train": 1000}, "sets n_train itself"),
     ({"protocol": "nature"}, "unknown protocol 'nature'"),
+    ({"recipe": "bindsnet"}, "unknown recipe 'bindsnet'; choose one of diehl_cook_2015"),
+    ({"validation": 0}, "validation must be a number of training images >= 1"),
+    ({"validation": True}, "validation must be"),
+    ({"snn_params": {"recipe": "local_plus"}}, "set 'recipe' instead"),
 ])
 def test_bad_configs_raise_before_any_work(config, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(")):
@@ -107,8 +111,14 @@ def test_snn_experiment_with_epochs_and_baselines(tmp_path, standalone_cache):
     on_disk = json.loads((out / "metrics.json").read_text())
     assert on_disk == json.loads(json.dumps(result))
     assert {"config", "models", "versions", "timings", "figures"} <= set(result)
-    assert set(result["models"]) == {"snn", "kmeans", "ann_matched"}
+    assert set(result["models"]) == {"snn", "snn_logreg", "kmeans", "ann_matched"}
     assert result["config"]["n_neurons"] == 10 and result["config"]["seed"] == 3
+    assert result["config"]["recipe"] == "diehl_cook_2015" and result["config"]["split"] == "test"
+    # the linear read-out learns from the counts of the 200 assignment images only
+    readout = result["models"]["snn_logreg"]
+    assert readout["readout_train_counts_shape"] == [200, 10]
+    assert readout["n_train"] == 200 and readout["n_test"] == 60 and readout["split"] == "test"
+    assert 0.2 < readout["test_accuracy"] <= 1.0
     snn = result["models"]["snn"]
     assert snn["epochs"] == 2 and snn["n_train"] == 120 and snn["n_assign"] == 200
     assert snn["training_images_shown"] == 240
@@ -172,3 +182,20 @@ def digits_X():
     from brainsim.datasets import load_dataset
 
     return load_dataset("digits").X_train
+
+
+def test_recipe_and_validation_reach_the_estimator_and_the_data():
+    from brainsim.datasets import load_dataset
+    from brainsim.experiment import load_experiment_data, snn_kwargs
+
+    cfg = resolve_snn_config({"recipe": "local_plus", "validation": 300, "n_train": 100,
+                              "n_test": 50})
+    assert snn_kwargs(cfg)["recipe"] == "local_plus"
+    data, split = load_experiment_data(cfg, cfg["n_train"])
+    full = load_dataset("digits")
+    # the "test" images are the first 50 of the last 300 training images
+    assert split == "validation" and len(data.y_train) == 100 and len(data.y_test) == 50
+    assert np.array_equal(data.X_test, full.X_train[-300:][:50])
+    assert np.array_equal(data.X_train, full.X_train[:100])
+    data, split = load_experiment_data(resolve_snn_config({"n_test": 50}), 100)
+    assert split == "test" and np.array_equal(data.X_test, full.X_test[:50])

@@ -36,6 +36,33 @@ def test_help(name):
         assert option in proc.stdout
 
 
+def test_help_lists_the_recipes():
+    proc = script("train_snn.py", "--help")
+    assert "--recipe {diehl_cook_2015,local_plus}" in proc.stdout
+    assert "--validation N" in proc.stdout
+
+
+@pytest.mark.standalone
+@pytest.mark.slow
+def test_train_snn_with_a_recipe_on_the_validation_split(tmp_path, standalone_cache):
+    out = tmp_path / "run"
+    proc = script("train_snn.py", "--n-neurons", 10, "--n-train", 120, "--n-test", 50,
+                  "--recipe", "local_plus", "--validation", 300, "--out", out, "--no-progress")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["config"]["recipe"] == "local_plus"
+    assert metrics["config"]["split"] == "validation"
+    snn = metrics["models"]["snn"]  # the network is "snn" whatever the recipe
+    assert snn["recipe"] == "local_plus" and snn["split"] == "validation"
+    assert snn["n_train"] == 120 and snn["n_test"] == 50
+    readout = metrics["models"]["snn_logreg"]
+    assert readout["readout_train_counts_shape"] == [120, 10] and readout["split"] == "validation"
+    assert "validation accuracy" in proc.stdout
+    assert DiehlCookSNN.load(out / "snn.npz").recipe == "local_plus"
+    proc = script("train_snn.py", "--recipe", "hebb", "--out", tmp_path)
+    assert proc.returncode == 2 and "invalid choice: 'hebb'" in proc.stderr
+
+
 def test_bad_options_give_one_line_errors(tmp_path):
     proc = script("train_snn.py", "--n-neurons", "0", "--out", tmp_path)
     assert proc.returncode == 2 and "--n-neurons" in proc.stderr
