@@ -524,7 +524,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         self.timings_["train"] = self.timings_.get("train", 0.0) + time.perf_counter() - start
         self._set_state(state)
         self.training_presentations_ += progress.presentations
-        self.n_training_images_ += len(flat)
+        self.n_training_images_ += len(flat) * self.n_epochs  # once per epoch, not per pass
 
     # ------------------------------------------------------------ checkpoints
     def _checkpoint_path(self) -> Path | None:

@@ -847,6 +847,9 @@ def render_seed_report(metrics: Mapping[str, Any], *, title: str | None = None) 
                  f"| {_pm(e['test_accuracy'], e.get('test_accuracy_sd'))} | {per_seed} "
                  f"| {gap_cells} |")
     L.append("")
+    readout = readout_sentences(metrics)
+    if readout:
+        L += ["### Read-out and learning (means over seeds)", "", _paragraph(readout), ""]
     if gaps:
         rule = next(iter(gaps.values())).get("rule", "")
         L += ["## Is each gap larger than the seed-to-seed spread?", ""]
