@@ -33,11 +33,10 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, NoReturn
 
-import numpy as np
 
 from brainsim.datasets import DATASETS, Dataset, load_dataset
 from brainsim.errors import BrainsimError, ConfigError
-from brainsim.fileio import FolderLock, lock_folder, save_figure_file, write_json
+from brainsim.fileio import FolderLock, json_value, lock_folder, save_figure_file, write_json
 
 __all__ = [
     "make_parser",
@@ -236,20 +235,6 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _to_json(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot write {type(value).__name__} to metrics.json")
-
-
 def _check_models(models: dict) -> None:
     if not isinstance(models, dict):
         raise TypeError("models must map a model name to a dict of figures")
@@ -301,7 +286,7 @@ def write_metrics(
         "timings": timings,
         **extra,
     }
-    return write_json(out / "metrics.json", payload, default=_to_json)
+    return write_json(out / "metrics.json", payload, default=json_value)
 
 
 def save_figure(fig, out_dir: str | os.PathLike, name: str) -> list[Path]:

@@ -30,8 +30,11 @@ import io
 import json
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any, Callable
+
+import numpy as np
 
 __all__ = [
     "LOCK_NAME",
@@ -39,6 +42,7 @@ __all__ = [
     "write_bytes",
     "write_text",
     "write_json",
+    "json_value",
     "write_npz",
     "save_figure_file",
     "FolderLock",
@@ -133,6 +137,25 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 def write_text(path: str | os.PathLike, text: str, encoding: str = "utf-8") -> Path:
     """Write ``text`` to ``path`` atomically."""
     return write_bytes(path, text.encode(encoding))
+
+
+def json_value(value: Any) -> Any:
+    """``default=`` for :func:`json.dumps`: numpy scalars and arrays, paths, sets, mappings."""
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (Path, os.PathLike)):
+        return os.fspath(value)
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    if isinstance(value, Mapping):
+        return dict(value)
+    raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
 def write_json(path: str | os.PathLike, payload: Any, *, default=None, indent: int = 2) -> Path:

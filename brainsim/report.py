@@ -594,6 +594,22 @@ def _paragraph(sentences: Sequence[str]) -> str:
 
 
 # --------------------------------------------------------------------------- report
+def _how_made(metrics: Mapping[str, Any], wall_label: str) -> list[str]:
+    """The report's "How this was made" section: options, versions, wall time."""
+    cfg = metrics.get("config") or {}
+    versions = metrics.get("versions") or {}
+    L = ["## How this was made", ""]
+    if cfg:
+        opts = ", ".join(f"`{k}={v}`" for k, v in cfg.items() if v is not None)
+        L += [f"Options: {opts}.", ""]
+    if versions:
+        L += ["Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", ""]
+    timings = metrics.get("timings") or {}
+    if _finite(timings.get("total")):
+        L += [f"{wall_label}: {float(timings['total']):.0f} s.", ""]
+    return L
+
+
 def render_report(
     metrics: Mapping[str, Any],
     figures: Sequence[str],
@@ -714,17 +730,8 @@ def render_report(
         "expected to be well below that. The ANNs are not tuned beyond the article's recipe.",
     ]))
     L.append("")
-    versions = metrics.get("versions") or {}
-    if cfg or versions:
-        L += ["## How this was made", ""]
-        if cfg:
-            opts = ", ".join(f"`{k}={v}`" for k, v in cfg.items() if v is not None)
-            L += [f"Options: {opts}.", ""]
-        if versions:
-            L += ["Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", ""]
-        timings = metrics.get("timings") or {}
-        if _finite(timings.get("total")):
-            L += [f"Wall time of the whole run: {float(timings['total']):.0f} s.", ""]
+    if metrics.get("config") or metrics.get("versions"):
+        L += _how_made(metrics, "Wall time of the whole run")
 
     L += [
         "## References",
@@ -876,16 +883,7 @@ def render_seed_report(metrics: Mapping[str, Any], *, title: str | None = None) 
               "Every seed's run has its own folder with all figures and its own report:", ""]
         L += [f"- seed {s}: [{folder}/report.md]({folder}/report.md)" for s, folder in runs.items()]
         L.append("")
-    versions = metrics.get("versions") or {}
-    L += ["## How this was made", ""]
-    if cfg:
-        opts = ", ".join(f"`{k}={v}`" for k, v in cfg.items() if v is not None)
-        L += [f"Options: {opts}.", ""]
-    if versions:
-        L += ["Versions: " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".", ""]
-    timings = metrics.get("timings") or {}
-    if _finite(timings.get("total")):
-        L += [f"Wall time of all seeds: {float(timings['total']):.0f} s.", ""]
+    L += _how_made(metrics, "Wall time of all seeds")
     return "\n".join(L)
 
 

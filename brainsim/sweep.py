@@ -63,7 +63,7 @@ from typing import Any, Callable, Iterator, Mapping, Sequence
 import numpy as np
 
 from brainsim.errors import BrainsimError, ConfigError
-from brainsim.fileio import write_json, write_text
+from brainsim.fileio import json_value, write_json, write_text
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -107,27 +107,9 @@ _SPEC_KEYS = {"task", "check", "name", "out", "retries", "timeout", "fixed", "gr
 # ---------------------------------------------------------------------------
 # Files
 # ---------------------------------------------------------------------------
-def _json_default(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return float(value)
-    if isinstance(value, np.bool_):
-        return bool(value)
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (Path, os.PathLike)):
-        return os.fspath(value)
-    if isinstance(value, (set, frozenset, tuple)):
-        return list(value)
-    if isinstance(value, Mapping):
-        return dict(value)
-    raise TypeError(f"cannot write {type(value).__name__} to JSON")
-
-
 def _write_json(path: Path, payload: Any) -> None:
     """Atomic (temp file, fsync, rename, fsync folder): see :mod:`brainsim.fileio`."""
-    write_json(path, payload, default=_json_default)
+    write_json(path, payload, default=json_value)
 
 
 def _read_json(path: Path) -> Any:
@@ -307,7 +289,7 @@ class Run:
 
 def run_id(config: Mapping[str, Any], task: str = DEFAULT_TASK) -> str:
     """Hash (16 hex digits) of a run's task and config; key order does not matter."""
-    text = json.dumps({"task": task, "config": config}, sort_keys=True, default=_json_default)
+    text = json.dumps({"task": task, "config": config}, sort_keys=True, default=json_value)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -760,7 +742,7 @@ def _flat_figures(metrics: Mapping[str, Any]) -> dict[str, Any]:
 
 def _cell(value: Any) -> Any:
     if isinstance(value, (list, dict, tuple)):
-        return json.dumps(value, sort_keys=True, default=_json_default)
+        return json.dumps(value, sort_keys=True, default=json_value)
     return "" if value is None else value
 
 
@@ -800,7 +782,7 @@ def seed_statistics(values: Sequence[float], confidence: float = 0.95) -> dict:
 
 def _group_key(config: Mapping[str, Any]) -> str:
     return json.dumps({k: v for k, v in config.items() if k != SEED_KEY}, sort_keys=True,
-                      default=_json_default)
+                      default=json_value)
 
 
 def summarize(out: str | os.PathLike, runs: Sequence[Run], *, failed: Mapping[str, str] | None = None,
@@ -850,7 +832,7 @@ def summarize(out: str | os.PathLike, runs: Sequence[Run], *, failed: Mapping[st
     # statistics over seeds, one group per config without the seed
     varying = [k for k in config_keys
                if k != SEED_KEY and len({json.dumps(r.config.get(k), sort_keys=True,
-                                                    default=_json_default) for r in runs}) > 1]
+                                                    default=json_value) for r in runs}) > 1]
     groups: dict[str, dict] = {}
     for run, row in zip(runs, rows):
         if row["status"] != "finished":
