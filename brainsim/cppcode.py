@@ -94,3 +94,64 @@ def load_cpp(name: str, **values) -> str:
             ])))
     formatted = {key: _format(val) for key, val in values.items()}
     return PLACEHOLDER.sub(lambda m: formatted[m.group(1)], text)
+
+
+_WRITE_BLOCK = re.compile(r"^\s*ofstream (outfile_\w+);\s*$")
+_WRITE_FILE = re.compile(r'results_dir \+ "([^"]+)"')
+
+
+def prune_written_arrays(objects_cpp: str, keep: set[str]) -> str:
+    """Generated ``objects.cpp`` that writes only the result files in `keep`.
+
+    At the end of every run, Brian2's C++ standalone binary writes each of its
+    arrays to the results folder (``_write_arrays``), including those that
+    brainsim never reads back: the input synapses' indices and delays (millions
+    of entries at 1,600 neurons), spike spaces, clocks. This removes the
+    writing of every array whose file name is not in `keep`; the run itself is
+    unchanged.
+
+    Parameters
+    ----------
+    objects_cpp : str
+        Text of the generated ``objects.cpp``.
+    keep : set of str
+        File names (``device.get_array_filename``) to keep writing.
+
+    Returns
+    -------
+    str
+        The text with the other arrays' write blocks removed.
+
+    Raises
+    ------
+    ValueError
+        If the text has no ``_write_arrays`` function or a file of `keep` is not
+        written by it (a Brian2 version whose template differs).
+    """
+    lines = objects_cpp.splitlines(keepends=True)
+    try:
+        start = next(k for k, line in enumerate(lines) if line.startswith("void _write_arrays()"))
+    except StopIteration:
+        raise ValueError("generated objects.cpp has no _write_arrays() function") from None
+    end = next(k for k in range(start, len(lines)) if lines[k].rstrip() == "}")
+    out, block, found = lines[:start], [], set()
+
+    def flush():
+        text = "".join(block)
+        match = _WRITE_FILE.search(text)
+        if match is None or match.group(1) in keep:
+            out.append(text)
+            if match is not None:
+                found.add(match.group(1))
+        block.clear()
+
+    for line in lines[start:end]:
+        # a block starts at each "ofstream outfile_X;" or comment and runs to the next
+        if _WRITE_BLOCK.match(line) or line.lstrip().startswith("//"):
+            flush()
+        block.append(line)
+    flush()
+    missing = set(keep) - found
+    if missing:
+        raise ValueError(f"generated objects.cpp does not write {sorted(missing)}")
+    return "".join(out + lines[end:])

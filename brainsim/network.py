@@ -240,8 +240,9 @@ def _namespace(shape: NetworkShape, rule: LearningRule | None) -> dict:
     return ns
 
 
-def build_network(shape: NetworkShape, *, name_suffix: str = "",
-                  delay_line: bool = False, input_calendar: bool = False) -> DiehlCookNetwork:
+def build_network(shape: NetworkShape, *, name_suffix: str = "", delay_line: bool = False,
+                  input_calendar: bool = False, inhibition_loop: bool = False,
+                  lanes: int = 1) -> DiehlCookNetwork:
     """Create the Brian2 objects for `shape` on the currently active device.
 
     Parameters
@@ -263,6 +264,16 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         input neurons' next spike steps (:func:`_add_input_calendar`) instead of
         testing the threshold of every input neuron at every step: the same
         spikes, in the same order.
+    inhibition_loop : bool
+        C++ standalone only: deliver lateral inhibition with a loop over the
+        spiking inhibitory neurons' copies (:func:`_add_inhibition_loop`)
+        instead of N(N-1) synapses per copy: the same additions in the same
+        order, without N^2 memory, set-up and output.
+    lanes : int
+        With `delay_line`: split the delivery of input spikes into this many
+        independent parts (ranges of excitatory neurons), which Brian2's OpenMP
+        loop runs in parallel; one per OpenMP thread. The results do not depend
+        on it.
 
     Returns
     -------
@@ -397,8 +408,9 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         )
     if shape.n_copies == 1:
         input_to_exc.connect()
-    else:
-        input_to_exc.connect(condition="copy_pre == copy_post")
+    else:  # all-to-all within each copy, in the order of connect(condition=...)
+        input_to_exc.connect(
+            j="k for k in range((i // n_input) * n_neurons, (i // n_input + 1) * n_neurons)")
     # per-synapse delays; the real values are set before each run
     if delay_line:
         input_to_exc.input_delay = "0 * ms"
@@ -409,11 +421,14 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         exc, inh, on_pre="ge_post += w_exc_to_inh", namespace=ns, name="exc_to_inh" + sfx
     )
     exc_to_inh.connect(j="i")
-    inh_to_exc = Synapses(
-        inh, exc, on_pre="gi_post += " + ("w_inh_post" if shape.scheduled else "w_inh_to_exc"),
-        namespace=ns, name="inh_to_exc" + sfx
-    )
-    inh_to_exc.connect(condition="i != j and copy_pre == copy_post")
+    if inhibition_loop:  # every other excitatory neuron of the copy, without synapses
+        inh_to_exc = _add_inhibition_loop(inh, exc, ns, sfx, scheduled=shape.scheduled)
+    else:
+        inh_to_exc = Synapses(
+            inh, exc, on_pre="gi_post += " + ("w_inh_post" if shape.scheduled else "w_inh_to_exc"),
+            namespace=ns, name="inh_to_exc" + sfx
+        )
+        inh_to_exc.connect(condition="i != j and copy_pre == copy_post")
 
     # Spike counters of each copy, read by the controller (retry rule, cost).
     exc_counter = Synapses(
@@ -476,7 +491,7 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "",
         objects.append(_add_input_calendar(inputs, slot_steps=time_steps(shape.slot_time), sfx=sfx))
     if delay_line:
         objects.append(_add_delay_line(inputs, exc, input_to_exc, ns, sfx,
-                                       frozen=not shape.learning))
+                                       frozen=not shape.learning, lanes=lanes))
 
     monitors = {
         # State of each controller just before its slot decision: the previous
@@ -591,7 +606,8 @@ def _add_skipped_rest(shape: NetworkShape, inputs, exc, inh, rule, slot_dt, sfx:
                              name="rest_decay_traces" + sfx)
 
 
-def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str, *, frozen: bool):
+def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str, *, frozen: bool,
+                    lanes: int = 1):
     """Deliver the delayed input spikes to the excitatory layer without a spike queue.
 
     One call per time step (``when="synapses"``, like Brian2's synaptic
@@ -603,7 +619,9 @@ def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str, *, frozen: bo
     are added at once to a ring of future conductance increments, which is
     cheaper (one pass over each spiking input's synapses); the copies of a
     frozen network share one table of weights and delays (the binary stops
-    with an error if they differ).
+    with an error if they differ). The work is split into `lanes` ranges of
+    excitatory neurons, one per neuron of the router group, so that Brian2's
+    OpenMP loop over that group delivers them in parallel.
     """
     from brian2 import Function, defaultclock, get_device
 
@@ -614,26 +632,64 @@ def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str, *, frozen: bo
 
     syn = input_to_exc.variables
     pre, post = name(syn["_synaptic_pre"]), name(syn["_synaptic_post"])
+    lanes = max(1, min(int(lanes), int(ns["n_neurons"])))
     arrays = dict(pre=pre, post=post, w=name(syn["w"]),
                   spikespace=name(inputs.variables["_spikespace"]), ge=name(exc.variables["ge"]),
-                  n_in=len(inputs), gain=float(ns["input_gain"]))
+                  n_in=len(inputs), gain=float(ns["input_gain"]),
+                  n_neurons=int(ns["n_neurons"]), n_lanes=lanes)
     if frozen:
-        body = load_cpp("delay_ring.cpp", **arrays, n_exc=len(exc), n_pixels=int(ns["n_input"]),
-                        n_neurons=int(ns["n_neurons"]), n_copies=len(exc) // ns["n_neurons"])
+        body = load_cpp("delay_ring.cpp", **arrays, n_pixels=int(ns["n_input"]),
+                        n_copies=len(exc) // ns["n_neurons"])
     else:
         body = load_cpp("delay_line.cpp", **arrays)
     code = load_cpp("delay_steps.h", pre=pre, delay=name(syn["input_delay"])) + body
-    route = Function(lambda step, dt: 0.0, arg_units=[1, second], return_unit=1,
-                     arg_types=["integer", "float"], return_type="float", stateless=False)
+    route = Function(lambda step, dt, lane: 0.0, arg_units=[1, second, 1], return_unit=1,
+                     arg_types=["integer", "float", "integer"], return_type="float",
+                     stateless=False)
     route.implementations.add_implementation(
         "cpp", {"support_code": code}, name="brainsim_route_input",
         compiler_kwds={"headers": ['"objects.h"', "<vector>", "<cstdio>", "<cstdlib>"]},
     )
-    router = NeuronGroup(1, "routed : 1", namespace=dict(ns, route_input=route),
+    router = NeuronGroup(lanes, "routed : 1", namespace=dict(ns, route_input=route),
                          name="input_router" + sfx)
-    router.run_regularly("routed = route_input(timestep(t, dt), dt)", dt=defaultclock.dt,
+    router.run_regularly("routed = route_input(timestep(t, dt), dt, i)", dt=defaultclock.dt,
                          when="synapses", name="input_routing" + sfx)
     return router
+
+
+def _add_inhibition_loop(inh, exc, ns: dict, sfx: str, *, scheduled: bool):
+    """Lateral inhibition without synapses (C++ standalone).
+
+    Each step, right where Brian2 would propagate the inhibitory spikes, a C++
+    function (``brainsim/cpp/lateral_inhibition.cpp``) adds ``w_inh`` to ``gi``
+    of every excitatory neuron of each spiking inhibitory neuron's copy except
+    its partner: what the all-to-all synapses ``i != j`` of [DC15] do, with the
+    same additions in the same order (so the same numbers), but O(N) memory
+    instead of N(N-1) synapses per copy, which at 1,600 neurons cost more set-up
+    and output than simulation and at 6,400 neurons 41 million synapses a copy.
+    """
+    from brian2 import Function, defaultclock, get_device
+
+    device = get_device()
+
+    def name(group, var) -> str:
+        return device.get_array_name(group.variables[var], access_data=False)
+
+    weight = f"{name(exc, 'w_inh')}[j]" if scheduled else repr(float(ns["w_inh_to_exc"]))
+    code = load_cpp("lateral_inhibition.cpp", spikespace=name(inh, "_spikespace"),
+                    gi=name(exc, "gi"), n_total=len(inh), n_neurons=int(ns["n_neurons"]),
+                    weight=weight)
+    inhibit = Function(lambda step: 0.0, arg_units=[1], return_unit=1, arg_types=["integer"],
+                       return_type="float", stateless=False)
+    inhibit.implementations.add_implementation(
+        "cpp", {"support_code": code}, name="brainsim_lateral_inhibition",
+        compiler_kwds={"headers": ['"objects.h"']},
+    )
+    group = NeuronGroup(1, "inhibited : 1", namespace={"lateral_inhibition": inhibit},
+                        name="inh_to_exc" + sfx)
+    group.run_regularly("inhibited = lateral_inhibition(timestep(t, dt))", dt=defaultclock.dt,
+                        when="synapses", name="lateral_inhibition" + sfx)
+    return group
 
 
 def _add_input_calendar(inputs, *, slot_steps: int, sfx: str):

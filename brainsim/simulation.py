@@ -40,7 +40,7 @@ import numpy as np
 
 from brainsim import __version__
 from brainsim import model as M
-from brainsim.cppcode import cpp_files, cpp_source, load_cpp
+from brainsim.cppcode import cpp_files, cpp_source, load_cpp, prune_written_arrays
 from brainsim.errors import BrainsimError, ConfigError
 from brainsim.machine import build_target, march
 from brainsim.network import NetworkShape
@@ -456,7 +456,8 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
         brian2.prefs.codegen.cpp.extra_compile_args_gcc)
     brian2.defaultclock.dt = M.dt
     # hand-written C++ for finding and delivering the input spikes
-    dc = build_network(shape, delay_line=True, input_calendar=True)
+    dc = build_network(shape, delay_line=True, input_calendar=True, inhibition_loop=True,
+                       lanes=max(openmp_threads, 1))
     # seed the random generators from $BRAINSIM_SEED before the run (brainsim/cpp/seed.cpp)
     device.insert_code("main", load_cpp("seed.cpp", n_generators=max(openmp_threads, 1)))
     # Apply the command-line values here, before the run's set-up: by default
@@ -464,7 +465,7 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     # queues with the build-time delays, so new delays would be ignored.
     device.apply_run_args()
     dc.net.run(shape.duration * second, namespace={})
-    device.build(directory=str(directory), compile=True, run=False, with_output=False)
+    device.build(directory=str(directory), compile=False, run=False, with_output=False)
 
     def var_info(group, name):
         # a synaptic delay belongs to the pathway (or to the delay line's synapses)
@@ -502,6 +503,13 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
         m = dc.monitors["traces"]
         for key in ("t", "v", "theta"):
             meta["monitors"]["traces_" + key] = var_info(m, key)
+    # write only the arrays read back (brainsim.cppcode.prune_written_arrays), then compile
+    objects_cpp = directory / "objects.cpp"
+    kept = {info["file"] for part in ("results", "monitors") for info in meta[part].values()}
+    objects_cpp.write_text(prune_written_arrays(objects_cpp.read_text(), kept))
+    from brian2.codegen.cpp_prefs import get_compiler_and_args
+
+    device.compile_source(str(directory), get_compiler_and_args()[0], debug=False, clean=False)
     return meta
 
 

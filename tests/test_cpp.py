@@ -18,15 +18,16 @@ N_PIXELS, N_NEURONS, N_COPIES = 5, 3, 2
 N_IN, N_EXC = N_PIXELS * N_COPIES, N_NEURONS * N_COPIES
 CAL_N, SLOT_STEPS = 40, 740
 GAIN = 1.25
+W_INH = 17.0
 DT = 0.5e-3
 
 ARRAYS = dict(pre="syn_pre", post="syn_post", w="syn_w", spikespace="input_spikespace",
-              ge="exc_ge", n_in=N_IN, gain=GAIN)
+              ge="exc_ge", n_in=N_IN, gain=GAIN, n_neurons=N_NEURONS, n_lanes=1)
 
 
 def test_every_piece_is_shipped_and_fills_completely():
     assert {"delay_steps.h", "delay_line.cpp", "delay_ring.cpp", "input_calendar.cpp",
-            "request_stop.cpp", "seed.cpp"} <= set(cpp_files())
+            "lateral_inhibition.cpp", "request_stop.cpp", "seed.cpp"} <= set(cpp_files())
     for name in cpp_files():
         values = {key: 1 for key in placeholders(name)}
         text = load_cpp(name, **values)
@@ -53,27 +54,37 @@ def test_values_are_inserted_exactly():
     assert f"* {gain!r};" in code and float(repr(gain)) == gain
 
 
-@pytest.fixture(scope="module")
-def driver(tmp_path_factory) -> Path:
-    """The driver compiled with every piece (one g++ call, about 2 s)."""
+@pytest.fixture(scope="module", params=[1, 2], ids=["1 lane", "2 lanes"])
+def driver(tmp_path_factory, request) -> Path:
+    """The driver compiled with every piece (one g++ call, about 2 s); the delay line
+    and ring split into 1 or 2 lanes (2: neurons [0, 1) and [1, 3) of each copy),
+    called one after the other each step, as OpenMP threads would call them."""
     cxx = shutil.which("g++")
     if cxx is None:
         pytest.skip("g++ not found")
+    lanes = request.param
     folder = tmp_path_factory.mktemp("cpp")
     steps = load_cpp("delay_steps.h", pre="syn_pre", delay="syn_delay")
-    (folder / "delay_line.inc").write_text(steps + load_cpp("delay_line.cpp", **ARRAYS))
+    arrays = dict(ARRAYS, n_lanes=lanes)
+    (folder / "delay_line.inc").write_text(steps + load_cpp("delay_line.cpp", **arrays))
     (folder / "delay_ring.inc").write_text(steps + load_cpp(
-        "delay_ring.cpp", **ARRAYS, n_exc=N_EXC, n_pixels=N_PIXELS, n_neurons=N_NEURONS,
-        n_copies=N_COPIES))
+        "delay_ring.cpp", **arrays, n_pixels=N_PIXELS, n_copies=N_COPIES))
     (folder / "input_calendar.inc").write_text(load_cpp(
         "input_calendar.cpp", next_spike="cal_next_spike", spikespace="cal_spikespace",
         n_in=CAL_N, slot_steps=SLOT_STEPS))
     (folder / "request_stop.inc").write_text(load_cpp("request_stop.cpp"))
+    inhibition = dict(spikespace="inh_spikespace", gi="exc_gi", n_total=N_EXC,
+                      n_neurons=N_NEURONS)
+    (folder / "inhibition_fixed.inc").write_text(load_cpp(
+        "lateral_inhibition.cpp", **inhibition, weight=repr(W_INH)))
+    (folder / "inhibition_scheduled.inc").write_text(load_cpp(
+        "lateral_inhibition.cpp", **inhibition, weight="exc_w_inh[j]"))
     shutil.copy(DRIVER, folder / "driver.cpp")
     exe = folder / "driver"
     subprocess.run(
         [cxx, "-O2", "-Wall", "-Werror", "-Wno-unused-function", f"-DN_IN={N_IN}",
          f"-DN_EXC={N_EXC}", f"-DCAL_N={CAL_N}", f"-DSLOT_STEPS={SLOT_STEPS}",
+         f"-DN_LANES={lanes}",
          "driver.cpp", "-o", str(exe)],
         cwd=folder, check=True, capture_output=True, text=True, timeout=120)
     return exe
@@ -173,6 +184,25 @@ def test_request_stop_sets_the_stop_flag_only_for_one(driver):
     assert out == ["0", "0", "1", "1"]
 
 
+def test_lateral_inhibition_adds_to_every_other_neuron_of_the_copy(driver):
+    """Same sums as [DC15]'s all-to-all synapses i != j within each copy."""
+    steps = [[0], [], [1, 4], [0, 1, 2, 3, 4, 5], [5]]
+    out = subprocess.run([str(driver), "inhibit", *(",".join(map(str, s)) for s in steps)],
+                         capture_output=True, text=True, timeout=60, check=True).stdout
+    gi = np.loadtxt(out.splitlines(), ndmin=2)
+    copy = np.arange(N_EXC) // N_NEURONS
+    for variant, weight in ((0, np.full(N_EXC, W_INH)), (1, np.arange(N_EXC) + 1.0)):
+        expected, total = [], np.zeros(N_EXC)
+        for fired in steps:
+            for i in fired:  # synapses from i to every j != i of i's copy
+                targets = (copy == copy[i]) & (np.arange(N_EXC) != i)
+                total[targets] += weight[targets]
+            expected.append(total.copy())
+        np.testing.assert_array_equal(gi[variant * len(steps):(variant + 1) * len(steps)],
+                                      expected)
+    assert gi[0].tolist() == [0, W_INH, W_INH, 0, 0, 0]  # neuron 0 inhibits 1 and 2 only
+
+
 def test_pyproject_ships_every_piece(repo_root):
     """A non-editable install carries brainsim/cpp only if package-data names it."""
     import fnmatch
@@ -182,3 +212,60 @@ def test_pyproject_ships_every_piece(repo_root):
     patterns = config["tool"]["setuptools"]["package-data"]["brainsim"]
     for name in cpp_files():
         assert any(fnmatch.fnmatch(f"cpp/{name}", pat) for pat in patterns), name
+
+
+GENERATED = '''#include "objects.h"
+void _write_arrays()
+{
+    using namespace brian;
+
+    ofstream outfile__array_a;
+    outfile__array_a.open(results_dir + "_array_a_1", ios::binary | ios::out);
+    if(outfile__array_a.is_open())
+    {
+        outfile__array_a.write(reinterpret_cast<char*>(_array_a), 8*sizeof(_array_a[0]));
+        outfile__array_a.close();
+    } else
+    {
+        std::cout << "Error writing output file for _array_a." << endl;
+    }
+    ofstream outfile__dynamic_array_b;
+    outfile__dynamic_array_b.open(results_dir + "_dynamic_array_b_2", ios::binary | ios::out);
+    if(outfile__dynamic_array_b.is_open())
+    {
+        if (! _dynamic_array_b.empty() )
+        {
+            outfile__dynamic_array_b.write(reinterpret_cast<char*>(&_dynamic_array_b[0]), 1);
+            outfile__dynamic_array_b.close();
+        }
+    } else
+    {
+        std::cout << "Error writing output file for _dynamic_array_b." << endl;
+    }
+    // Write last run info to disk
+    ofstream outfile_last_run_info;
+    outfile_last_run_info.open(results_dir + "last_run_info.txt", ios::out);
+    outfile_last_run_info.close();
+}
+
+void _dealloc_arrays()
+{
+}
+'''
+
+
+def test_prune_written_arrays_keeps_only_the_files_read_back():
+    from brainsim.cppcode import prune_written_arrays
+
+    kept = prune_written_arrays(GENERATED, {"_dynamic_array_b_2"})
+    assert '"_dynamic_array_b_2"' in kept and '"_array_a_1"' not in kept
+    assert "last_run_info" not in kept and "outfile__array_a" not in kept
+    assert kept.startswith('#include "objects.h"\nvoid _write_arrays()\n{\n    using namespace brian;')
+    assert kept.endswith("}\n\nvoid _dealloc_arrays()\n{\n}\n")
+    assert kept.count("{") == kept.count("}")  # whole blocks removed
+    assert prune_written_arrays(GENERATED, {"_array_a_1", "_dynamic_array_b_2",
+                                            "last_run_info.txt"}) == GENERATED
+    with pytest.raises(ValueError, match="does not write.*_array_c"):
+        prune_written_arrays(GENERATED, {"_array_c"})
+    with pytest.raises(ValueError, match="no _write_arrays"):
+        prune_written_arrays("int main() {}\n", set())

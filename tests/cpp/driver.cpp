@@ -9,6 +9,10 @@
 //   driver ring DATA   delay ring (frozen network): per-step ge increments
 //   driver calendar SEED N_SLOTS P   input calendar against a threshold scan
 //   driver stop        request_stop(0) and request_stop(1)
+//   driver inhibit S_1 ... S_n   lateral inhibition: step k's inhibitory spikes S_k
+//                      ("0,4", "" for none); prints gi after each step, first with the
+//                      constant weight 17, then with the per-neuron weights j + 1
+// The delay line and ring are split into N_LANES lanes (set by the test).
 // DATA: n_syn, then n_syn lines "pre post delay w", then "dt n_steps", then
 // "scale_step scale" (multiply every weight by scale before that step; -1 for
 // never), then one line per step: "n_spikes i_1 ... i_n".
@@ -32,6 +36,10 @@ double exc_ge[N_EXC];
 // input calendar: CAL_N input neurons
 double cal_next_spike[CAL_N];
 int32_t cal_spikespace[CAL_N + 1];
+// lateral inhibition: N_EXC inhibitory and excitatory neurons
+int32_t inh_spikespace[N_EXC + 1];
+double exc_gi[N_EXC];
+double exc_w_inh[N_EXC];
 }
 
 namespace line {
@@ -44,6 +52,12 @@ namespace calendar {
 #include "input_calendar.inc"
 }
 #include "request_stop.inc"
+namespace inhibit_fixed {
+#include "inhibition_fixed.inc"
+}
+namespace inhibit_scheduled {
+#include "inhibition_scheduled.inc"
+}
 
 using namespace brian;
 
@@ -71,8 +85,10 @@ static int run_delays(const char* which, const char* path)
         if (step == scale_step)
             for (size_t s = 0; s < syn_w.size(); s++) syn_w[s] *= scale;
         std::fill(exc_ge, exc_ge + N_EXC, 0.0);
-        if (is_ring) ring::brainsim_route_input(step, dt);
-        else line::brainsim_route_input(step, dt);
+        for (int lane = 0; lane < N_LANES; lane++) {  // as OpenMP threads would
+            if (is_ring) ring::brainsim_route_input(step, dt, lane);
+            else line::brainsim_route_input(step, dt, lane);
+        }
         for (int j = 0; j < N_EXC; j++) printf(j ? " %.17g" : "%.17g", exc_ge[j]);
         printf("\n");
     }
@@ -125,6 +141,27 @@ static int run_calendar(unsigned long seed, long n_slots, double p)
     return 0;
 }
 
+static int run_inhibition(int n_steps, char** steps)
+{
+    std::vector<std::vector<int32_t> > fired(n_steps);
+    for (int step = 0; step < n_steps; step++)
+        for (char* tok = strtok(steps[step], ","); tok; tok = strtok(NULL, ","))
+            fired[step].push_back(atoi(tok));
+    for (int j = 0; j < N_EXC; j++) exc_w_inh[j] = j + 1;
+    for (int variant = 0; variant < 2; variant++) {
+        std::fill(exc_gi, exc_gi + N_EXC, 0.0);
+        for (int step = 0; step < n_steps; step++) {
+            std::copy(fired[step].begin(), fired[step].end(), inh_spikespace);
+            inh_spikespace[N_EXC] = (int32_t)fired[step].size();
+            if (variant == 0) inhibit_fixed::brainsim_lateral_inhibition(step);
+            else inhibit_scheduled::brainsim_lateral_inhibition(step);
+            for (int j = 0; j < N_EXC; j++) printf(j ? " %.17g" : "%.17g", exc_gi[j]);
+            printf("\n");
+        }
+    }
+    return 0;
+}
+
 int main(int argc, char** argv)
 {
     if (argc >= 3 && (!strcmp(argv[1], "line") || !strcmp(argv[1], "ring")))
@@ -138,6 +175,10 @@ int main(int argc, char** argv)
         printf("%g %d %g %d\n", a, (int)after0, b, (int)Network::_globally_stopped);
         return 0;
     }
-    fprintf(stderr, "usage: driver line|ring DATA | calendar SEED N_SLOTS P | stop\n");
+    if (argc >= 2 && !strcmp(argv[1], "inhibit")) {
+        return run_inhibition(argc - 2, argv + 2);
+    }
+    fprintf(stderr, "usage: driver line|ring DATA | calendar SEED N_SLOTS P | stop | "
+                    "inhibit S_1 ... S_n\n");
     return 2;
 }
