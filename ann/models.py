@@ -20,7 +20,8 @@ The article scores its network with ``np.argmax(y_test, axis=1)`` as the true
 classes, which is only right for one-hot labels. Its labels are integers (as
 the sparse cross-entropy loss requires): on a 1-D integer array that call
 raises numpy's ``AxisError``, and on an ``(n, 1)`` column it returns 0 for
-every image, so the "accuracy" is the share of zeros in the test set. The fix
+every image, so every image counts as a "0" and the "accuracy" is the share of
+test images the network predicts to be a 0 (about 10 %). The fix
 used here compares ``argmax`` of the predicted class probabilities with the
 integer labels as they are -- what ``MLPClassifier.predict`` and ``.score``
 do.

@@ -62,8 +62,10 @@ PAPER_LABEL_IMAGES, PAPER_TEST_IMAGES = 60_000, 10_000
 def copies_for_size(n_neurons: int) -> int:
     """Inference copies simulated side by side for a network size: 8 up to 400
     neurons, fewer above, so that all copies together have at most 3,200
-    excitatory neurons (each copy's lateral inhibition has N*(N-1) synapses:
-    8 copies of 6,400 neurons would need more than 4 GB)."""
+    excitatory neurons. Copies share the per-step overhead, which matters for
+    small networks; at 1,600 neurons 2 copies inferred faster than 8 (77 vs 70
+    img/s on one idle Zen 4 core: the larger working set of 8 copies costs more
+    than the shared overhead saves), see docs/performance.md."""
     return max(1, min(8, 3200 // n_neurons))
 
 
