@@ -513,6 +513,40 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     return meta
 
 
+def remove_stale_run_folders(project_dir: Path) -> list[Path]:
+    """Remove the work folders of runs killed on this machine (SIGKILL, power loss).
+
+    Each run of a compiled network works in ``<project>/run_<host>-<pid>_*``
+    and removes it when done; a killed process cannot. A folder of this host
+    whose process no longer exists is removed; folders of other hosts (a shared
+    cache) and of live processes are left alone.
+
+    Returns
+    -------
+    list of Path
+        The folders removed.
+    """
+    prefix = f"run_{platform.node()}-"
+    removed = []
+    for folder in Path(project_dir).glob(prefix + "*_*"):
+        pid_text = folder.name[len(prefix):].split("_", 1)[0]
+        if not pid_text.isdigit() or _process_alive(int(pid_text)):
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed.append(folder)
+    return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by another user
+        return True
+    return True
+
+
 def _build_main() -> None:  # pragma: no cover - runs in a child process
     spec = json.loads(sys.argv[1])
     shape = NetworkShape(**spec["shape"])
@@ -563,6 +597,7 @@ class StandaloneSimulator:
         self.project_dir = Path(directory or cache_dir()).absolute() / self.key
         self.compile_seconds = 0.0
         self.peak_rss_mb = 0.0  # largest resident memory of a run of the binary
+        self._swept = False
         self.meta = self._ensure_built()
 
     def _ensure_built(self) -> dict:
@@ -665,7 +700,11 @@ class StandaloneSimulator:
             "w_inh": np.full(B * shape.n_neurons, float(chunk.w_inh)),
         }
         try:
-            work = Path(tempfile.mkdtemp(prefix="run_", dir=self.project_dir))
+            if not self._swept:  # once per simulator: work folders of killed runs
+                remove_stale_run_folders(self.project_dir)
+                self._swept = True
+            work = Path(tempfile.mkdtemp(prefix=f"run_{platform.node()}-{os.getpid()}_",
+                                         dir=self.project_dir))
         except OSError:  # a read-only cache holding the build: run in the temp folder
             work = Path(tempfile.mkdtemp(prefix="brainsim_run_"))
         try:

@@ -687,6 +687,27 @@ def test_stale_temp_files_of_a_killed_run_are_removed(tmp_path):
         cli.release_output_folders()
 
 
+def test_work_folders_of_killed_runs_are_removed_from_the_cache(tmp_path):
+    """run_<host>-<pid>_* folders of dead processes of this host go; others stay."""
+    import platform
+    import subprocess
+    import sys
+
+    from brainsim.simulation import remove_stale_run_folders
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    host = platform.node()
+    names = [f"run_{host}-{dead.pid}_abc", f"run_{host}-{os.getpid()}_def",
+             f"run_elsewhere-{dead.pid}_ghi", "run_old_style"]
+    for name in names:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "arg_w.dat").write_bytes(b"0" * 8)
+    removed = remove_stale_run_folders(tmp_path)
+    assert [p.name for p in removed] == [names[0]]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(names[1:])
+
+
 # ===================================================================  folders
 def test_out_that_is_a_file(tmp_path):
     target = tmp_path / "taken"
