@@ -180,6 +180,11 @@ def train_snn_stages(snn, data, points: list[int], n_assign: int | None, log: Lo
     return test, y_pred, curve, assign_seconds, test_seconds
 
 
+def _naming_split(log: Log, split: str) -> Log:
+    """`log` with "test accuracy" in its lines renamed to "<split> accuracy"."""
+    return lambda message: log(message.replace("test accuracy", f"{split} accuracy"))
+
+
 def train_other_recipes(others: Mapping[str, Any], data, cfg: Mapping[str, Any], split: str,
                         log: Log = _quiet) -> dict:
     """Train one network per further recipe on all training images; vote and read-out.
@@ -364,6 +369,8 @@ def compare_one_seed(cfg: Mapping[str, Any], out_dir: str | os.PathLike | None =
     n_train, n_test = len(data.y_train), len(data.y_test)
     _check_sizes(cfg, n_train, data)
     points = curve_points(cfg["learning_curve_points"], n_train)
+    if split != "test":  # progress lines name the split that is scored
+        log = _naming_split(log, split)
     log(f"{data.name}: {n_train} training and {n_test} test images of "
         f"{data.image_shape[0]}x{data.image_shape[1]} pixels"
         + (f" (from {data.source})" if data.source else "")

@@ -106,6 +106,17 @@ def test_curve_points():
         curve_points([100, 2000], 1347)
 
 
+def test_progress_lines_name_the_validation_split():
+    from brainsim.comparison import _naming_split
+
+    lines = []
+    log = _naming_split(lines.append, "validation")
+    log("kmeans_assign  test accuracy  90.00 %")
+    log("snn after    100 training images: test accuracy  50.00 %")
+    assert lines == ["kmeans_assign  validation accuracy  90.00 %",
+                     "snn after    100 training images: validation accuracy  50.00 %"]
+
+
 def test_to_json_makes_strict_json():
     out = to_json({"a": np.array([1.0, np.nan]), "b": np.int64(3), "c": (np.inf, 2.5)})
     assert out == {"a": [1.0, None], "b": 3, "c": [None, 2.5]}
