@@ -150,3 +150,11 @@ eta_final_fraction = 0.1  # [KOH82, BN] learning rate at the end of a pass over 
 #   geometrically (eta(f) = eta_start * fraction**f for the fraction f of the pass done).
 #   A starting value for recipe_options; on the digits validation split the decay did
 #   not help, so local_plus does not use it (docs/recipes.md).
+
+# Instar rule ("instar" in brainsim.plasticity): on a postsynaptic spike every input
+# weight moves towards the presynaptic trace, dw = eta_instar (x_pre - c_instar w)
+# (S. Grossberg (1976), Biol. Cybern. 23:121, "instar"; T. Kohonen (1982) [KOH82];
+# with the divisive weight normalisation this is online spherical k-means).
+eta_instar = 0.002  # chosen here (docs/recipes.md)
+c_instar = 1.0  # chosen here
+tau_pre_slow = 20.0 * ms  # chosen here

@@ -146,6 +146,7 @@ XPOST = Trace("xpost", "tau_post")
 XPRE_NEAREST = Trace("xpre", "tau_pre", nearest=True)
 XPOST1_NEAREST = Trace("xpost1", "tau_post1", nearest=True)
 XPOST2_NEAREST = Trace("xpost2", "tau_post2", nearest=True)
+XPRE_SLOW = Trace("xpre", "tau_pre_slow")
 
 # (w_max - w) is clipped at 0: after normalisation a weight may briefly exceed w_max.
 _POWER_LAW_POST = (
@@ -208,6 +209,16 @@ RULES: dict[str, LearningRule] = {
         ),
         formula="pre spike: dw = -nu_pre x_post1; post spike: dw = nu_post x_pre x_post2",
         rates=("nu_pre", "nu_post"),
+    ),
+    "instar": LearningRule(
+        name="instar",
+        pre_traces=(XPRE_SLOW,),
+        post_traces=(),
+        on_pre="",
+        on_post=_clipped_update(f"eta_instar * ({XPRE_SLOW.value('_pre')} - c_instar * w)"),
+        namespace=dict(eta_instar=M.eta_instar, c_instar=M.c_instar, tau_pre_slow=M.tau_pre_slow),
+        formula="post spike: dw = eta (x_pre - c w)",
+        rates=("eta_instar",),
     ),
 }
 

@@ -47,6 +47,7 @@ from typing import Any
 
 from brainsim import model as M
 from brainsim.errors import ConfigError
+from brainsim.plasticity import DEFAULT_RULE, RULES
 
 __all__ = ["Recipe", "RECIPES", "MECHANISMS", "DEFAULT_RECIPE", "get_recipe", "resolve_recipe"]
 
@@ -83,6 +84,10 @@ class Recipe:
         Presentations of every training image during one ``fit``: the images in
         their order, then ``n_passes - 1`` more times in a new random order
         each (no labels); the learning-rate schedule spans all passes.
+    rule : str
+        Learning rule of the input synapses (a key of
+        :data:`brainsim.plasticity.RULES`), used when the estimator's
+        ``learning_rule`` is None (its default).
     """
 
     name: str
@@ -93,6 +98,7 @@ class Recipe:
     theta_decay: bool = True
     input_normalisation: bool = False
     n_passes: int = 1
+    rule: str = DEFAULT_RULE
 
     # ----------------------------------------------------------- schedules
     def eta_scale(self, fraction: float) -> float:
@@ -145,6 +151,7 @@ MECHANISMS: dict[str, dict[str, Any]] = {
     "theta_no_decay": {"theta_decay": True},
     "input_normalisation": {"input_normalisation": False},
     "more_passes": {"n_passes": 1},
+    "instar_rule": {"rule": DEFAULT_RULE},
 }
 
 RECIPES: dict[str, Recipe] = {
@@ -216,6 +223,9 @@ def resolve_recipe(name: str, options: dict | None = None) -> Recipe:
             options["n_passes"], int) or options["n_passes"] < 1):
         raise ConfigError(f"recipe option n_passes must be an integer >= 1, "
                           f"got {options['n_passes']!r}")
+    if "rule" in options and options["rule"] not in RULES:
+        raise ConfigError(f"recipe option rule must be one of {', '.join(RULES)}, "
+                          f"got {options['rule']!r}")
     for key in ("theta_decay", "input_normalisation"):
         if key in options and not isinstance(options[key], bool):
             raise ConfigError(f"recipe option {key} must be true or false, got {options[key]!r}")

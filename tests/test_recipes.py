@@ -20,7 +20,7 @@ from brainsim.simulation import ChunkOutput, NetworkState
 
 #: Every mechanism on (local_plus itself keeps only what helped on validation).
 ALL_ON = {"eta_start": 5.0, "eta_final": 0.1, "w_inh": 25.0, "theta_decay": False,
-          "input_normalisation": True, "n_passes": 2}
+          "input_normalisation": True, "n_passes": 2, "rule": "instar"}
 
 # ----------------------------------------------------------------------------- recipes
 
