@@ -401,7 +401,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
     def _controls(self) -> dict:
         """Per-run values of a scheduled network during inference."""
         recipe = self._recipe()
-        return {"w_inh": recipe.inhibition(1.0)} if recipe.scheduled else {}
+        return {"w_inh": recipe.inhibition(None)} if recipe.scheduled else {}
 
     # -------------------------------------------------------------- learning
     def _check_X(self, X, *, fitting: bool) -> np.ndarray:
@@ -492,7 +492,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
 
     def _learn(self, flat: np.ndarray) -> None:
         passes = flat
-        n_passes = self._recipe().n_passes
+        n_passes = self._recipe().passes(len(flat))
         if n_passes > 1:  # recipe: later passes in new random orders (no labels involved)
             rng = np.random.default_rng([self.random_state, 1])
             passes = np.concatenate([flat] + [flat[rng.permutation(len(flat))]

@@ -75,6 +75,9 @@ class Recipe:
     w_inh_final : float or None
         Inhibitory weight at the end of training (linear in between) and during
         inference; None: ``w_inh`` throughout.
+    w_inh_inference : float or None
+        Inhibitory weight while the network is frozen (label assignment and
+        prediction); None: the value at the end of training.
     theta_decay : bool
         The adaptive threshold decays with tau_theta while learning ([DC15]).
     input_normalisation : bool
@@ -84,6 +87,10 @@ class Recipe:
         Presentations of every training image during one ``fit``: the images in
         their order, then ``n_passes - 1`` more times in a new random order
         each (no labels); the learning-rate schedule spans all passes.
+    min_images : int
+        Show the training images in as many passes (at least ``n_passes``) as
+        it takes to present at least this many images: a small training set
+        is repeated, a large one is shown once (0: ``n_passes`` alone).
     rule : str
         Learning rule of the input synapses (a key of
         :data:`brainsim.plasticity.RULES`), used when the estimator's
@@ -95,9 +102,11 @@ class Recipe:
     eta_final: float = 1.0
     w_inh: float = M.w_inh_to_exc
     w_inh_final: float | None = None
+    w_inh_inference: float | None = None
     theta_decay: bool = True
     input_normalisation: bool = False
     n_passes: int = 1
+    min_images: int = 0
     rule: str = DEFAULT_RULE
 
     # ----------------------------------------------------------- schedules
@@ -106,12 +115,20 @@ class Recipe:
         f = min(max(float(fraction), 0.0), 1.0)
         return self.eta_start * self.eta_final ** f
 
-    def inhibition(self, fraction: float) -> float:
-        """Inhibitory weight after `fraction` (0..1) of training (1: inference)."""
+    def inhibition(self, fraction: float | None) -> float:
+        """Inhibitory weight after `fraction` (0..1) of training (None: inference)."""
+        if fraction is None:
+            if self.w_inh_inference is not None:
+                return float(self.w_inh_inference)
+            fraction = 1.0
         if self.w_inh_final is None:
             return float(self.w_inh)
         f = min(max(float(fraction), 0.0), 1.0)
         return float(self.w_inh + (self.w_inh_final - self.w_inh) * f)
+
+    def passes(self, n_images: int) -> int:
+        """Passes over `n_images` training images in one ``fit``."""
+        return max(self.n_passes, -(-self.min_images // max(int(n_images), 1)))
 
     @property
     def scheduled(self) -> bool:
@@ -123,7 +140,7 @@ class Recipe:
         """
         faithful = Recipe("faithful")
         return any(getattr(self, k) != getattr(faithful, k)
-                   for k in ("eta_start", "eta_final", "w_inh", "w_inh_final"))
+                   for k in ("eta_start", "eta_final", "w_inh", "w_inh_final", "w_inh_inference"))
 
     # ---------------------------------------------------------- mechanisms
     def mechanisms(self) -> list[str]:
@@ -147,10 +164,10 @@ class Recipe:
 #: Each mechanism and the field values that switch it off (the faithful ones).
 MECHANISMS: dict[str, dict[str, Any]] = {
     "eta_decay": {"eta_start": 1.0, "eta_final": 1.0},
-    "inhibition": {"w_inh": M.w_inh_to_exc, "w_inh_final": None},
+    "inhibition": {"w_inh": M.w_inh_to_exc, "w_inh_final": None, "w_inh_inference": None},
     "theta_no_decay": {"theta_decay": True},
     "input_normalisation": {"input_normalisation": False},
-    "more_passes": {"n_passes": 1},
+    "more_passes": {"n_passes": 1, "min_images": 0},
     "instar_rule": {"rule": DEFAULT_RULE},
 }
 
@@ -212,17 +229,18 @@ def resolve_recipe(name: str, options: dict | None = None) -> Recipe:
     if unknown:
         raise ConfigError(f"unknown recipe option(s) {', '.join(unknown)}; "
                           f"choose from: {', '.join(sorted(_FIELDS))}")
-    for key in ("eta_start", "eta_final", "w_inh", "w_inh_final"):
+    for key in ("eta_start", "eta_final", "w_inh", "w_inh_final", "w_inh_inference"):
         if key in options and options[key] is not None:
             value = options[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ConfigError(f"recipe option {key} must be a number >= 0, got {value!r}")
     if options.get("eta_final", 1.0) == 0:
         raise ConfigError("recipe option eta_final must be > 0 (a fraction of the start rate)")
-    if "n_passes" in options and (isinstance(options["n_passes"], bool) or not isinstance(
-            options["n_passes"], int) or options["n_passes"] < 1):
-        raise ConfigError(f"recipe option n_passes must be an integer >= 1, "
-                          f"got {options['n_passes']!r}")
+    for key, least in (("n_passes", 1), ("min_images", 0)):
+        if key in options and (isinstance(options[key], bool) or not isinstance(
+                options[key], int) or options[key] < least):
+            raise ConfigError(f"recipe option {key} must be an integer >= {least}, "
+                              f"got {options[key]!r}")
     if "rule" in options and options["rule"] not in RULES:
         raise ConfigError(f"recipe option rule must be one of {', '.join(RULES)}, "
                           f"got {options['rule']!r}")

@@ -44,6 +44,17 @@ def test_learning_rate_schedule_falls_geometrically():
     assert all(a > b for a, b in zip(values, values[1:]))
 
 
+def test_small_training_sets_are_repeated_up_to_min_images():
+    r = R.resolve_recipe("diehl_cook_2015", {"min_images": 3000})
+    assert [r.passes(n) for n in (1010, 1000, 2999, 3000, 60000)] == [3, 3, 2, 1, 1]
+    assert R.resolve_recipe("diehl_cook_2015", {"n_passes": 2, "min_images": 3000}).passes(
+        60000) == 2  # n_passes is the least number of passes
+    assert R.get_recipe("diehl_cook_2015").passes(10) == 1
+    assert "more_passes" in r.mechanisms() and r.without("more_passes").passes(1010) == 1
+    with pytest.raises(ConfigError, match="min_images must be an integer >= 0"):
+        R.resolve_recipe("diehl_cook_2015", {"min_images": -1})
+
+
 def test_inhibition_grows_linearly_when_asked():
     r = R.resolve_recipe("local_plus", {"w_inh": 10.0, "w_inh_final": 30.0})
     assert [r.inhibition(f) for f in (0, 0.5, 1)] == [10.0, 20.0, 30.0]
@@ -208,6 +219,21 @@ def test_inference_uses_the_final_inhibition(recorded):
     infer = [s for s in recorded if not s.shape.learning]
     assert infer and all(c.w_inh == 40.0 for s in infer for c in s.chunks)
     assert recorded[0].chunks[0].w_inh == pytest.approx(10.0 + 30.0 * 0.5)
+
+
+def test_inference_inhibition_can_differ_from_training(recorded):
+    from brainsim.classifier import DiehlCookSNN
+
+    X = _images(10)
+    snn = DiehlCookSNN(n_neurons=4, recipe="local_plus",
+                       recipe_options={"w_inh": 60.0, "w_inh_final": None, "w_inh_inference": 17.0},
+                       chunk_size=10, n_copies=2, inference_chunk_size=5, progress=False)
+    snn.fit(X, np.arange(10) % 2)
+    train = [s for s in recorded if s.shape.learning]
+    infer = [s for s in recorded if not s.shape.learning]
+    assert all(c.w_inh == 60.0 for s in train for c in s.chunks)
+    assert infer and all(c.w_inh == 17.0 for s in infer for c in s.chunks)
+    assert R.Recipe("x", w_inh_inference=17.0).scheduled  # a variable, not the constant
 
 
 def test_switches_reach_the_network_shape():
