@@ -20,7 +20,8 @@ from brainsim.simulation import ChunkOutput, NetworkState
 
 #: Every mechanism on (local_plus itself keeps only what helped on validation).
 ALL_ON = {"eta_start": 5.0, "eta_final": 0.1, "w_inh": 25.0, "theta_decay": False,
-          "input_normalisation": True, "n_passes": 2, "rule": "instar"}
+          "input_normalisation": True, "n_passes": 2, "rule": "instar",
+          "min_images": 0, "w_inh_inference": None}
 
 # ----------------------------------------------------------------------------- recipes
 
@@ -213,7 +214,8 @@ def test_inference_uses_the_final_inhibition(recorded):
 
     X = _images(10)
     snn = DiehlCookSNN(n_neurons=4, recipe="local_plus",
-                       recipe_options={"w_inh": 10.0, "w_inh_final": 40.0},
+                       recipe_options={"w_inh": 10.0, "w_inh_final": 40.0, "w_inh_inference": None,
+                                       "min_images": 0},
                        chunk_size=10, n_copies=2, inference_chunk_size=5, progress=False)
     snn.fit(X, np.arange(10) % 2)
     infer = [s for s in recorded if not s.shape.learning]
@@ -226,7 +228,7 @@ def test_inference_inhibition_can_differ_from_training(recorded):
 
     X = _images(10)
     snn = DiehlCookSNN(n_neurons=4, recipe="local_plus",
-                       recipe_options={"w_inh": 60.0, "w_inh_final": None, "w_inh_inference": 17.0},
+                       recipe_options={"w_inh": 60.0, "w_inh_inference": 17.0, "min_images": 0},
                        chunk_size=10, n_copies=2, inference_chunk_size=5, progress=False)
     snn.fit(X, np.arange(10) % 2)
     train = [s for s in recorded if s.shape.learning]
@@ -248,7 +250,7 @@ def test_switches_reach_the_network_shape():
     assert shape(theta_decay=True).theta_decay
     # without a learning-rate schedule or inhibition change the faithful code is used
     assert not shape(eta_start=1.0, eta_final=1.0, w_inh=M.w_inh_to_exc).scheduled
-    assert R.get_recipe("local_plus").scheduled  # its weaker inhibition is set per run
+    assert R.get_recipe("local_plus").scheduled  # its inhibition is set per run
     faithful = DiehlCookSNN(n_neurons=4)
     faithful.n_features_in_ = 64
     assert faithful._shape(learning=True) == NetworkShape(
@@ -434,7 +436,8 @@ def test_ablation_switches_each_mechanism_off_and_writes_its_table(recorded, tmp
         name, options = variants[f"- {m}"]
         assert m not in R.resolve_recipe(name, options).mechanisms()
     # one mechanism: switching it off is the faithful network, named so, not run twice
-    one = ablation_variants("local_plus", {"w_inh": 12.0})
+    one = ablation_variants("local_plus", {"rule": "power_law", "min_images": 0,
+                                           "w_inh_inference": None})
     assert list(one) == ["local_plus", "- inhibition (= diehl_cook_2015)"]
     assert R.resolve_recipe(*one["- inhibition (= diehl_cook_2015)"]).mechanisms() == []
     with pytest.raises(ConfigError, match="no mechanism"):
