@@ -40,7 +40,7 @@ from brainsim.encoding import flatten_images, mean_pixel_value, normalised_rows,
 from brainsim.errors import BrainsimError, ConfigError, ModelFileError, NotFittedError
 from brainsim.fileio import lock_folder, write_npz
 from brainsim.network import NetworkShape, time_steps
-from brainsim.plasticity import DEFAULT_RULE, get_rule
+from brainsim.plasticity import get_rule
 from brainsim.presentation import (
     InferenceResult,
     TrainingProgress,

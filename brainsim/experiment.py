@@ -47,7 +47,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from brainsim.errors import ConfigError
-from brainsim.plasticity import DEFAULT_RULE, RULES
+from brainsim.plasticity import PAPER_RULES, RULES
 from brainsim.protocols import PROTOCOLS, apply_protocol
 from brainsim.recipes import DEFAULT_RECIPE, RECIPES
 
@@ -121,7 +121,7 @@ DEFAULT_RULES_CONFIG: Mapping[str, Any] = MappingProxyType({
     **{k: DEFAULT_SNN_CONFIG[k] for k in ("dataset", "data_dir", "seed", "n_neurons",
                                           "recipe", "backend", "progress", "figures",
                                           "snn_params")},
-    "rules": tuple(RULES),    # learning rules to train, each on the same images
+    "rules": PAPER_RULES,     # learning rules to train, each on the same images
     "n_train": 2000,          # training images (also used for the label assignment)
     "n_test": 1000,           # test images
 })

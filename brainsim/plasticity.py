@@ -30,6 +30,14 @@ with exponential decay; eta are learning rates; w_max = 1):
     on a presynaptic spike:  dw = -nu_pre x_post1
     on a postsynaptic spike: dw =  nu_post x_pre x_post2 (x_post2 taken just
     before the spike), then divisive weight normalisation as for all rules.
+``instar`` (not in [DC15]; the rule of the ``local_plus`` recipe)
+    on a postsynaptic spike: dw = eta_instar (x_pre - c_instar w): every input
+    weight of the neuron that fired moves towards its presynaptic trace
+    (S. Grossberg (1976), Biol. Cybern. 23:121; T. Kohonen (1982), Biol.
+    Cybern. 43:59). With the weight normalisation before each presentation the
+    weights of a neuron settle on the mean trace of the inputs it wins: online
+    spherical k-means, without the power law's threshold x_tar that, with the
+    clip at 0, lets a few noisy pixels take a neuron's weight.
 
 All constants come from :mod:`brainsim.model`.
 """
@@ -221,6 +229,10 @@ RULES: dict[str, LearningRule] = {
         rates=("eta_instar",),
     ),
 }
+
+
+#: The four rules of [DC15] (what ``experiments/rules.py`` compares by default).
+PAPER_RULES = ("power_law", "exponential", "pre_post", "triplet")
 
 
 def get_rule(name: str) -> LearningRule:

@@ -138,6 +138,8 @@ def test_instar_moves_every_weight_towards_the_presynaptic_trace():
     # no presynaptic spike before the postsynaptic one: the weight decays towards 0 by c w
     w, _ = run_pair("instar", 30.0, T_POST)
     assert w == pytest.approx(W0 * (1 - M.eta_instar * M.c_instar), rel=1e-9)
+    from brainsim.teaching import stdp_formula  # the lessons' formula agrees
+    assert stdp_formula("instar", [T_POST - T_PRE])[0] == pytest.approx(expected - W0, rel=1e-9)
     # the fixed point of repeated updates with the same trace is w = x_pre / c
     w_star = x_pre / M.c_instar
     w, _ = run_pair("instar", T_PRE, T_POST, w0=w_star)
