@@ -514,7 +514,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         schedule = None
         if recipe.scheduled:  # learning rate and inhibition over the whole of this fit
             def schedule(fraction: float) -> dict:
-                return {"eta_scale": recipe.eta_scale(fraction),
+                return {"eta_scale": recipe.eta_scale(fraction, len(stim)),
                         "w_inh": recipe.inhibition(fraction)}
         bar.update(progress.next_image)
         last_saved = [progress.next_image]

@@ -81,6 +81,12 @@ class Recipe:
     eta_final : float
         Learning rate at the end of one pass over the training images, as a
         fraction of the starting rate; 1 keeps it constant.
+    eta_half_images : int
+        Robbins-Monro decay by the number of images shown: the rate is divided
+        by ``1 + n / eta_half_images`` after n presentations of this ``fit``
+        (halved after ``eta_half_images`` images); 0: off. Unlike ``eta_final``
+        it depends on how many images are shown, so a small training set keeps
+        a high rate and a large one settles.
     w_inh : float
         Inhibitory -> excitatory weight (dimensionless conductance increment;
         [DC-code]: 17) at the start of training.
@@ -112,6 +118,7 @@ class Recipe:
     name: str
     eta_start: float = 1.0
     eta_final: float = 1.0
+    eta_half_images: int = 0
     w_inh: float = M.w_inh_to_exc
     w_inh_final: float | None = None
     w_inh_inference: float | None = None
@@ -122,10 +129,17 @@ class Recipe:
     rule: str = DEFAULT_RULE
 
     # ----------------------------------------------------------- schedules
-    def eta_scale(self, fraction: float) -> float:
-        """Factor on the rule's learning rates after `fraction` (0..1) of a pass."""
+    def eta_scale(self, fraction: float, n_images: int = 0) -> float:
+        """Factor on the rule's learning rates after `fraction` (0..1) of a fit.
+
+        `n_images` is the number of presentations in the whole fit (used by
+        ``eta_half_images``).
+        """
         f = min(max(float(fraction), 0.0), 1.0)
-        return self.eta_start * self.eta_final ** f
+        scale = self.eta_start * self.eta_final ** f
+        if self.eta_half_images:
+            scale /= 1.0 + f * n_images / self.eta_half_images
+        return scale
 
     def inhibition(self, fraction: float | None) -> float:
         """Inhibitory weight after `fraction` (0..1) of training (None: inference)."""
@@ -152,7 +166,8 @@ class Recipe:
         """
         faithful = Recipe("faithful")
         return any(getattr(self, k) != getattr(faithful, k)
-                   for k in ("eta_start", "eta_final", "w_inh", "w_inh_final", "w_inh_inference"))
+                   for k in ("eta_start", "eta_final", "eta_half_images", "w_inh", "w_inh_final",
+                             "w_inh_inference"))
 
     # ---------------------------------------------------------- mechanisms
     def mechanisms(self) -> list[str]:
@@ -175,7 +190,7 @@ class Recipe:
 
 #: Each mechanism and the field values that switch it off (the faithful ones).
 MECHANISMS: dict[str, dict[str, Any]] = {
-    "eta_decay": {"eta_start": 1.0, "eta_final": 1.0},
+    "eta_decay": {"eta_start": 1.0, "eta_final": 1.0, "eta_half_images": 0},
     "inhibition": {"w_inh": M.w_inh_to_exc, "w_inh_final": None, "w_inh_inference": None},
     "theta_no_decay": {"theta_decay": True},
     "input_normalisation": {"input_normalisation": False},
@@ -252,7 +267,7 @@ def resolve_recipe(name: str, options: dict | None = None) -> Recipe:
                 raise ConfigError(f"recipe option {key} must be a number >= 0, got {value!r}")
     if options.get("eta_final", 1.0) == 0:
         raise ConfigError("recipe option eta_final must be > 0 (a fraction of the start rate)")
-    for key, least in (("n_passes", 1), ("min_images", 0)):
+    for key, least in (("n_passes", 1), ("min_images", 0), ("eta_half_images", 0)):
         if key in options and (isinstance(options[key], bool) or not isinstance(
                 options[key], int) or options[key] < least):
             raise ConfigError(f"recipe option {key} must be an integer >= {least}, "

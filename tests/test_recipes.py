@@ -21,7 +21,7 @@ from brainsim.simulation import ChunkOutput, NetworkState
 #: Every mechanism on (local_plus itself keeps only what helped on validation).
 ALL_ON = {"eta_start": 5.0, "eta_final": 0.1, "w_inh": 25.0, "theta_decay": False,
           "input_normalisation": True, "n_passes": 2, "rule": "instar",
-          "min_images": 0, "w_inh_inference": None}
+          "min_images": 0, "w_inh_inference": None, "eta_half_images": 50}
 
 # ----------------------------------------------------------------------------- recipes
 
@@ -43,6 +43,17 @@ def test_learning_rate_schedule_falls_geometrically():
     assert r.eta_scale(2.0) == pytest.approx(1.0)  # clipped to the pass
     values = [r.eta_scale(f) for f in np.linspace(0, 1, 11)]
     assert all(a > b for a, b in zip(values, values[1:]))
+
+
+def test_robbins_monro_decay_depends_on_the_images_shown():
+    r = R.resolve_recipe("diehl_cook_2015", {"eta_half_images": 10000})
+    # eta / (1 + n / 10,000) after n of the fit's images
+    assert r.eta_scale(0.0, 60000) == 1.0
+    assert r.eta_scale(1 / 6, 60000) == pytest.approx(0.5)
+    assert r.eta_scale(1.0, 60000) == pytest.approx(1 / 7)
+    assert r.eta_scale(1.0, 4041) == pytest.approx(1 / 1.4041)  # a small set keeps its rate
+    assert r.scheduled and "eta_decay" in r.mechanisms()
+    assert r.without("eta_decay").eta_scale(1.0, 60000) == 1.0
 
 
 def test_small_training_sets_are_repeated_up_to_min_images():
@@ -163,7 +174,7 @@ def test_learning_rate_follows_its_schedule_chunk_by_chunk(recorded):
     recipe = snn._recipe()
     assert len(train.chunks) == 5
     for k, chunk in enumerate(train.chunks):  # middle image of chunk k is at (20k + 10) / 100
-        assert chunk.eta_scale == pytest.approx(recipe.eta_scale((20 * k + 10) / 100))
+        assert chunk.eta_scale == pytest.approx(recipe.eta_scale((20 * k + 10) / 100, 100))
         assert chunk.w_inh == recipe.inhibition((20 * k + 10) / 100)
     assert train.chunks[0].eta_scale > 2 * train.chunks[-1].eta_scale
 
@@ -249,7 +260,8 @@ def test_switches_reach_the_network_shape():
     assert not shape().theta_decay and shape().scheduled
     assert shape(theta_decay=True).theta_decay
     # without a learning-rate schedule or inhibition change the faithful code is used
-    assert not shape(eta_start=1.0, eta_final=1.0, w_inh=M.w_inh_to_exc).scheduled
+    assert not shape(eta_start=1.0, eta_final=1.0, eta_half_images=0, w_inh=M.w_inh_to_exc,
+                     w_inh_inference=None).scheduled
     assert R.get_recipe("local_plus").scheduled  # its inhibition is set per run
     faithful = DiehlCookSNN(n_neurons=4)
     faithful.n_features_in_ = 64
