@@ -477,7 +477,7 @@ def test_local_plus_learns_digits_end_to_end(standalone_cache):
     data = validation_split(load_dataset("digits"), 0.25, n_train=400)
     snn = DiehlCookSNN(n_neurons=20, recipe="local_plus", progress=False, random_state=0,
                        cache_dir=standalone_cache).fit(data.X_train, data.y_train)
-    assert snn.score(data.X_test, data.y_test) > 0.3  # 3x chance (measured: 49.6 %)
+    assert snn.score(data.X_test, data.y_test) > 0.3  # 3x chance (first local_plus: 49.6 %)
 
 
 # ----------------------------------------------------------------------------- scripts
