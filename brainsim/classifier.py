@@ -40,7 +40,7 @@ from brainsim.encoding import flatten_images, mean_pixel_value, normalised_rows,
 from brainsim.errors import BrainsimError, ConfigError, ModelFileError, NotFittedError
 from brainsim.fileio import lock_folder, write_npz
 from brainsim.network import NetworkShape, time_steps
-from brainsim.plasticity import DEFAULT_RULE, get_rule
+from brainsim.plasticity import get_rule
 from brainsim.presentation import (
     InferenceResult,
     TrainingProgress,
@@ -90,9 +90,10 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
     ----------
     n_neurons : int
         Excitatory neurons (and as many inhibitory ones). [DC15]: 100 to 6400.
-    learning_rule : str
-        "power_law" (default), "exponential", "pre_post" or "triplet"; see
-        :mod:`brainsim.plasticity`.
+    learning_rule : str or None
+        "power_law", "exponential", "pre_post", "triplet" or "instar"; see
+        :mod:`brainsim.plasticity`. None (default): the recipe's rule
+        (``power_law`` for the faithful recipe).
     presentation_time, resting_time : float
         Seconds each image is shown / the network rests (350 ms, 150 ms).
     n_assign : int or None
@@ -137,6 +138,8 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
 
     Attributes
     ----------
+    learning_rule_ : str
+        The rule in use: ``learning_rule``, or the recipe's when that is None.
     weights_ : ndarray, shape (n_inputs, n_neurons)
         Learned input weights.
     theta_ : ndarray, shape (n_neurons,)
@@ -172,7 +175,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
     def __init__(
         self,
         n_neurons: int = 100,
-        learning_rule: str = DEFAULT_RULE,
+        learning_rule: str | None = None,
         presentation_time: float = float(M.presentation_time / M.second),
         resting_time: float = float(M.resting_time / M.second),
         n_assign: int | None = None,
@@ -262,7 +265,8 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         positive_int("openmp_threads", 0)
         if self.n_neurons < 2:
             raise ConfigError("n_neurons must be at least 2 (lateral inhibition needs two neurons)")
-        get_rule(self.learning_rule)
+        if self.learning_rule is not None:
+            get_rule(self.learning_rule)
         for name in ("presentation_time", "resting_time"):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not np.isfinite(value) or value < 0:
@@ -288,6 +292,15 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         """The recipe with its options applied (checked)."""
         return resolve_recipe(self.recipe, self.recipe_options)
 
+    def _rule(self) -> str:
+        """The learning rule: ``learning_rule``, or the recipe's when that is None."""
+        return self.learning_rule if self.learning_rule is not None else self._recipe().rule
+
+    @property
+    def learning_rule_(self) -> str:
+        """The learning rule in use (``learning_rule`` or, if None, the recipe's)."""
+        return self._rule()
+
     # ------------------------------------------------------------- simulators
     def _shape(self, *, learning: bool, **kw) -> NetworkShape:
         recipe = self._recipe()
@@ -298,7 +311,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             scheduled=recipe.scheduled,
         )
         if learning:
-            base.update(n_slots=self.chunk_size, rule=self.learning_rule, n_copies=1,
+            base.update(n_slots=self.chunk_size, rule=self._rule(), n_copies=1,
                         theta_decay=recipe.theta_decay)
         else:
             base.update(n_slots=self.inference_chunk_size, rule=None, n_copies=self.n_copies)
@@ -388,7 +401,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
     def _controls(self) -> dict:
         """Per-run values of a scheduled network during inference."""
         recipe = self._recipe()
-        return {"w_inh": recipe.inhibition(1.0)} if recipe.scheduled else {}
+        return {"w_inh": recipe.inhibition(None)} if recipe.scheduled else {}
 
     # -------------------------------------------------------------- learning
     def _check_X(self, X, *, fitting: bool) -> np.ndarray:
@@ -479,7 +492,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
 
     def _learn(self, flat: np.ndarray) -> None:
         passes = flat
-        n_passes = self._recipe().n_passes
+        n_passes = self._recipe().passes(len(flat))
         if n_passes > 1:  # recipe: later passes in new random orders (no labels involved)
             rng = np.random.default_rng([self.random_state, 1])
             passes = np.concatenate([flat] + [flat[rng.permutation(len(flat))]
@@ -495,13 +508,13 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         if getattr(self, "_training_sim", None) is None or self._training_sim.shape != shape:
             self._training_sim = self._simulator(shape)
         sim = self._training_sim
-        bar = self._progress_bar(len(stim), f"training ({self.learning_rule}, {self.recipe}"
+        bar = self._progress_bar(len(stim), f"training ({self._rule()}, {self.recipe}"
                                  + (f", {self.n_epochs} epochs)" if self.n_epochs > 1 else ")"))
         recipe = self._recipe()
         schedule = None
         if recipe.scheduled:  # learning rate and inhibition over the whole of this fit
             def schedule(fraction: float) -> dict:
-                return {"eta_scale": recipe.eta_scale(fraction),
+                return {"eta_scale": recipe.eta_scale(fraction, len(stim)),
                         "w_inh": recipe.inhibition(fraction)}
         bar.update(progress.next_image)
         last_saved = [progress.next_image]
@@ -548,7 +561,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
     def _checkpoint_identity(self, data_hash: str) -> dict:
         recipe = self._recipe()
         extra = {} if recipe == Recipe(DEFAULT_RECIPE) else {"recipe": recipe.to_dict()}
-        return dict(**extra, n_neurons=self.n_neurons, learning_rule=self.learning_rule,
+        return dict(**extra, n_neurons=self.n_neurons, learning_rule=self._rule(),
                     presentation_time=self.presentation_time, resting_time=self.resting_time,
                     chunk_size=self.chunk_size, random_state=self.random_state,
                     n_features=self.n_features_in_, data_sha256=data_hash,

@@ -47,7 +47,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from brainsim.errors import ConfigError
-from brainsim.plasticity import DEFAULT_RULE, RULES
+from brainsim.plasticity import PAPER_RULES, RULES
 from brainsim.protocols import PROTOCOLS, apply_protocol
 from brainsim.recipes import DEFAULT_RECIPE, RECIPES
 
@@ -83,7 +83,7 @@ DEFAULT_SNN_CONFIG: Mapping[str, Any] = MappingProxyType({
     "data_dir": None,         # folder of the IDX files (None: the usual search)
     "seed": 0,                # seeds the network (weights, delays, spike trains) and baselines
     "n_neurons": 100,         # excitatory neurons (the paper: 100, 400, 1600, 6400)
-    "rule": DEFAULT_RULE,     # STDP rule, see brainsim.plasticity
+    "rule": None,             # STDP rule, see brainsim.plasticity (None: the recipe's rule)
     "recipe": DEFAULT_RECIPE,  # learning mechanisms, see brainsim.recipes
     "validation": None,       # score on the last N (or a fraction of the) training images
     "n_train": None,          # training images learned per epoch (None: all)
@@ -121,7 +121,7 @@ DEFAULT_RULES_CONFIG: Mapping[str, Any] = MappingProxyType({
     **{k: DEFAULT_SNN_CONFIG[k] for k in ("dataset", "data_dir", "seed", "n_neurons",
                                           "recipe", "backend", "progress", "figures",
                                           "snn_params")},
-    "rules": tuple(RULES),    # learning rules to train, each on the same images
+    "rules": PAPER_RULES,     # learning rules to train, each on the same images
     "n_train": 2000,          # training images (also used for the label assignment)
     "n_test": 1000,           # test images
 })
@@ -206,7 +206,7 @@ def _check_choices(cfg: Mapping[str, Any]) -> None:
 
     for key, choices in (("dataset", DATASETS), ("rule", sorted(RULES)), ("backend", BACKENDS),
                          ("recipe", sorted(RECIPES))):
-        if key in cfg and cfg[key] not in choices:
+        if key in cfg and cfg[key] not in choices and not (key == "rule" and cfg[key] is None):
             raise ConfigError(f"unknown {key} {cfg[key]!r}; choose one of {', '.join(choices)}")
     if "recipes" in cfg:
         recipes = cfg["recipes"]
@@ -603,7 +603,7 @@ def snn_experiment(config: Mapping[str, Any] | None = None,
         "assignment_accuracy": assign_acc,
         "per_class_accuracy": per_class_accuracy(data.y_test, y_pred, snn.n_classes_),
         "n_train": int(n_train), "n_test": int(len(data.y_test)),
-        "n_assign": int(n_assign), "n_neurons": cfg["n_neurons"], "rule": cfg["rule"],
+        "n_assign": int(n_assign), "n_neurons": cfg["n_neurons"], "rule": snn.learning_rule_,
         "epochs": int(cfg["epochs"]),
         "training_images_shown": int(n_shown),
         "training_presentations": int(snn.training_presentations_),

@@ -64,7 +64,7 @@ def snn_figures(snn, data, y_pred: np.ndarray, out_dir: str | os.PathLike) -> li
     fig, ax = plt.subplots(figsize=(6.5, 6))
     plotting.plot_receptive_fields(
         snn.weights_, data.image_shape, ax=ax,
-        title=f"Learned input weights, {snn.n_neurons} excitatory neurons ({snn.learning_rule})",
+        title=f"Learned input weights, {snn.n_neurons} excitatory neurons ({snn.learning_rule_})",
     )
     written += save_figure(fig, out, "receptive_fields")
 

@@ -30,6 +30,14 @@ with exponential decay; eta are learning rates; w_max = 1):
     on a presynaptic spike:  dw = -nu_pre x_post1
     on a postsynaptic spike: dw =  nu_post x_pre x_post2 (x_post2 taken just
     before the spike), then divisive weight normalisation as for all rules.
+``instar`` (not in [DC15]; the rule of the ``local_plus`` recipe)
+    on a postsynaptic spike: dw = eta_instar (x_pre - c_instar w): every input
+    weight of the neuron that fired moves towards its presynaptic trace
+    (S. Grossberg (1976), Biol. Cybern. 23:121; T. Kohonen (1982), Biol.
+    Cybern. 43:59). With the weight normalisation before each presentation the
+    weights of a neuron settle on the mean trace of the inputs it wins: online
+    spherical k-means, without the power law's threshold x_tar that, with the
+    clip at 0, lets a few noisy pixels take a neuron's weight.
 
 All constants come from :mod:`brainsim.model`.
 """
@@ -146,6 +154,7 @@ XPOST = Trace("xpost", "tau_post")
 XPRE_NEAREST = Trace("xpre", "tau_pre", nearest=True)
 XPOST1_NEAREST = Trace("xpost1", "tau_post1", nearest=True)
 XPOST2_NEAREST = Trace("xpost2", "tau_post2", nearest=True)
+XPRE_SLOW = Trace("xpre", "tau_pre_slow")
 
 # (w_max - w) is clipped at 0: after normalisation a weight may briefly exceed w_max.
 _POWER_LAW_POST = (
@@ -209,7 +218,21 @@ RULES: dict[str, LearningRule] = {
         formula="pre spike: dw = -nu_pre x_post1; post spike: dw = nu_post x_pre x_post2",
         rates=("nu_pre", "nu_post"),
     ),
+    "instar": LearningRule(
+        name="instar",
+        pre_traces=(XPRE_SLOW,),
+        post_traces=(),
+        on_pre="",
+        on_post=_clipped_update(f"eta_instar * ({XPRE_SLOW.value('_pre')} - c_instar * w)"),
+        namespace=dict(eta_instar=M.eta_instar, c_instar=M.c_instar, tau_pre_slow=M.tau_pre_slow),
+        formula="post spike: dw = eta (x_pre - c w)",
+        rates=("eta_instar",),
+    ),
 }
+
+
+#: The four rules of [DC15] (what ``experiments/rules.py`` compares by default).
+PAPER_RULES = ("power_law", "exponential", "pre_post", "triplet")
 
 
 def get_rule(name: str) -> LearningRule:

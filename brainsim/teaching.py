@@ -448,6 +448,9 @@ def stdp_formula(rule: str, delta_t_ms, w0: float = 0.5) -> np.ndarray:
     if rule == "exponential":
         return M.eta_post * (x_pre * np.exp(-M.beta * w0)
                              - M.x_tar * np.exp(-M.beta * (w_max - w0)))
+    if rule == "instar":
+        x_slow = np.where(d > 0, np.exp(-np.abs(d) / (_f(M.tau_pre_slow, second) / ms_)), 0.0)
+        return M.eta_instar * (x_slow - M.c_instar * w0)
     # triplet
     x_post1 = np.exp(-np.abs(d) / (_f(M.tau_post1, second) / ms_))
     return np.where(d < 0, -M.nu_pre * x_post1, 0.0)

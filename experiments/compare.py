@@ -74,7 +74,7 @@ def build_parser():
                         help="excitatory neurons of the SNN = hidden units of ann_matched = "
                              "k-means prototypes")
     parser.add_argument("--rule", choices=sorted(RULES), default=D["rule"],
-                        help="STDP rule of the SNN (see brainsim/plasticity.py)")
+                        help="STDP rule of the SNN (see brainsim/plasticity.py; default: the recipe's rule)")
     parser.add_argument("--recipe", choices=sorted(RECIPES), default=D["recipe"],
                         help="learning mechanisms of the SNN 'snn' (see brainsim/recipes.py; "
                              "default: %(default)s)")

@@ -45,7 +45,7 @@ def build_parser():
     parser.add_argument("--n-neurons", type=positive_int, default=D["n_neurons"],
                         help="excitatory neurons (the paper: 100, 400, 1600, 6400)")
     parser.add_argument("--rule", choices=sorted(RULES), default=D["rule"],
-                        help="STDP rule (see brainsim/plasticity.py)")
+                        help="STDP rule (see brainsim/plasticity.py; default: the recipe's rule)")
     parser.add_argument("--recipe", choices=sorted(RECIPES), default=D["recipe"],
                         help="learning mechanisms (see brainsim/recipes.py and "
                              "docs/recipes.md); the trained network is 'snn' whatever "

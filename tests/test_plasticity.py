@@ -128,6 +128,24 @@ def test_power_law_trace_accumulates():
                               rel=1e-9)
 
 
+def test_instar_moves_every_weight_towards_the_presynaptic_trace():
+    # causal pair: dw = eta (x_pre - c w), with the slow presynaptic trace
+    w, wsum = run_pair("instar", T_PRE, T_POST)
+    x_pre = decay(T_POST - T_PRE, M.tau_pre_slow)
+    expected = W0 + M.eta_instar * (x_pre - M.c_instar * W0)
+    assert w == pytest.approx(expected, rel=1e-9)
+    assert wsum == pytest.approx(w, rel=1e-12)
+    # no presynaptic spike before the postsynaptic one: the weight decays towards 0 by c w
+    w, _ = run_pair("instar", 30.0, T_POST)
+    assert w == pytest.approx(W0 * (1 - M.eta_instar * M.c_instar), rel=1e-9)
+    from brainsim.teaching import stdp_formula  # the lessons' formula agrees
+    assert stdp_formula("instar", [T_POST - T_PRE])[0] == pytest.approx(expected - W0, rel=1e-9)
+    # the fixed point of repeated updates with the same trace is w = x_pre / c
+    w_star = x_pre / M.c_instar
+    w, _ = run_pair("instar", T_PRE, T_POST, w0=w_star)
+    assert w == pytest.approx(w_star, rel=1e-9)
+
+
 @pytest.mark.parametrize("name", sorted(RULES))
 def test_weights_stay_in_bounds(name):
     w, _ = run_pair(name, T_PRE, T_POST, w0=1.0)
