@@ -19,6 +19,7 @@ import time
 from brainsim.ablation import run_ablation, write_ablation
 from brainsim.cli import load_dataset_from_args, make_parser, positive_int, run_script
 from brainsim.datasets import validation_split
+from brainsim.experiment import BACKENDS
 from brainsim.recipes import RECIPES
 
 
@@ -42,7 +43,7 @@ def build_parser():
                              "sets, 0.25 for digits)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2],
                         help="random states (every variant runs on each)")
-    parser.add_argument("--backend", choices=("standalone", "runtime", "cython"),
+    parser.add_argument("--backend", choices=BACKENDS,
                         default="standalone", help="simulation back end")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return parser

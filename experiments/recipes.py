@@ -31,6 +31,7 @@ from brainsim.cli import (
     write_metrics,
 )
 from brainsim.datasets import validation_split
+from brainsim.experiment import BACKENDS
 from brainsim.recipes import RECIPES
 
 
@@ -54,7 +55,7 @@ def build_parser():
                         help="score on this many images (or this fraction) held out from the "
                              "end of the training set instead of the test set")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0], help="random states")
-    parser.add_argument("--backend", choices=("standalone", "runtime", "cython"),
+    parser.add_argument("--backend", choices=BACKENDS,
                         default="standalone", help="simulation back end")
     parser.add_argument("--no-progress", action="store_true", help="hide progress bars")
     return parser
