@@ -109,6 +109,11 @@ class Recipe:
         Show the training images in as many passes (at least ``n_passes``) as
         it takes to present at least this many images: a small training set
         is repeated, a large one is shown once (0: ``n_passes`` alone).
+    homeostasis_speed : float
+        Speed of the threshold adaptation while learning, as a multiple of
+        [DC15]'s: theta_plus (0.05 mV per spike) times this factor and
+        tau_theta (10^4 s) divided by it, so the same firing rate gives the same
+        threshold, reached sooner (:class:`brainsim.network.NetworkShape`).
     rule : str
         Learning rule of the input synapses (a key of
         :data:`brainsim.plasticity.RULES`), used when the estimator's
@@ -126,6 +131,7 @@ class Recipe:
     input_normalisation: bool = False
     n_passes: int = 1
     min_images: int = 0
+    homeostasis_speed: float = 1.0
     rule: str = DEFAULT_RULE
 
     # ----------------------------------------------------------- schedules
@@ -195,6 +201,7 @@ MECHANISMS: dict[str, dict[str, Any]] = {
     "theta_no_decay": {"theta_decay": True},
     "input_normalisation": {"input_normalisation": False},
     "more_passes": {"n_passes": 1, "min_images": 0},
+    "fast_homeostasis": {"homeostasis_speed": 1.0},
     "instar_rule": {"rule": DEFAULT_RULE},
 }
 
@@ -265,6 +272,10 @@ def resolve_recipe(name: str, options: dict | None = None) -> Recipe:
             value = options[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ConfigError(f"recipe option {key} must be a number >= 0, got {value!r}")
+    if "homeostasis_speed" in options:
+        value = options["homeostasis_speed"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ConfigError(f"recipe option homeostasis_speed must be a number > 0, got {value!r}")
     if options.get("eta_final", 1.0) == 0:
         raise ConfigError("recipe option eta_final must be > 0 (a fraction of the start rate)")
     for key, least in (("n_passes", 1), ("min_images", 0), ("eta_half_images", 0)):

@@ -21,7 +21,8 @@ from brainsim.simulation import ChunkOutput, NetworkState
 #: Every mechanism on (local_plus itself keeps only what helped on validation).
 ALL_ON = {"eta_start": 5.0, "eta_final": 0.1, "w_inh": 25.0, "theta_decay": False,
           "input_normalisation": True, "n_passes": 2, "rule": "instar",
-          "min_images": 0, "w_inh_inference": None, "eta_half_images": 50}
+          "min_images": 0, "w_inh_inference": None, "eta_half_images": 50,
+          "homeostasis_speed": 4.0}
 
 # ----------------------------------------------------------------------------- recipes
 
@@ -324,6 +325,31 @@ def test_threshold_without_decay_stays_constant_over_a_rest():
     assert np.all(kept[True] < st.theta)  # tau_theta = 10^4 s: a tiny but real decay
     np.testing.assert_allclose(kept[True], st.theta * np.exp(-0.21 / float(M.tau_theta / M.second)),
                                rtol=1e-6)
+
+
+def test_faster_homeostasis_scales_theta_plus_up_and_tau_theta_down():
+    """homeostasis_speed k: k x theta_plus per spike, decay k x faster (same equilibrium)."""
+    from brainsim.network import _namespace
+    from brainsim.simulation import RuntimeSimulator
+
+    st = _tiny_state()
+    st.theta = np.full(3, 0.03)
+    shape = NetworkShape(n_input=16, n_neurons=3, n_slots=1, rule="power_law",
+                         homeostasis_speed=4.0, presentation_time=0.01, resting_time=0.2)
+    ns = _namespace(shape, None)
+    assert float(ns["theta_plus"] / M.mV) == pytest.approx(4 * float(M.theta_plus / M.mV))
+    assert float(ns["tau_theta"] / M.second) == pytest.approx(float(M.tau_theta / M.second) / 4)
+    kept = RuntimeSimulator(shape).run(st, _chunk(np.zeros((1, 16)))).state.theta
+    np.testing.assert_allclose(kept, st.theta * np.exp(-0.21 * 4 / float(M.tau_theta / M.second)),
+                               rtol=1e-6)
+    from brainsim.classifier import DiehlCookSNN
+
+    snn = DiehlCookSNN(n_neurons=4, recipe="local_plus", recipe_options={"homeostasis_speed": 4.0})
+    snn.n_features_in_ = 64
+    assert snn._shape(learning=True).homeostasis_speed == 4.0
+    assert snn._shape(learning=False).homeostasis_speed == 1.0  # frozen: one binary for all
+    with pytest.raises(ConfigError, match="homeostasis_speed must be a number > 0"):
+        R.resolve_recipe("local_plus", {"homeostasis_speed": 0})
 
 
 def test_inhibition_strength_is_as_set():
