@@ -177,3 +177,36 @@ def test_jobs_on_the_compiled_network_same_counts_for_1_and_2_jobs(trained):
     other_seed = copy.deepcopy(snn).set_params(random_state=1).respond(X)
     stream_vs_stream = np.mean(snn.predict_from_counts(other_seed.counts) == predicted[None])
     assert np.mean(predicted[2] == predicted[None]) > stream_vs_stream - 0.05
+
+
+# ------------------------------------------------------------ experiments and scripts
+def test_jobs_config_key_reaches_the_estimator():
+    from brainsim.experiment import resolve_compare_config, resolve_snn_config, snn_kwargs
+
+    assert DiehlCookSNN(**snn_kwargs(resolve_snn_config({"jobs": 2}))).n_jobs == 2
+    assert DiehlCookSNN(**snn_kwargs(resolve_snn_config({}))).n_jobs is None
+    assert snn_kwargs(resolve_compare_config({"jobs": -1}))["n_jobs"] == -1
+    for bad in (0, -2, 1.5, "two"):
+        with pytest.raises(ConfigError, match="jobs must be None, -1"):
+            resolve_snn_config({"jobs": bad})
+
+
+def test_jobs_option_of_the_scripts(capsys):
+    import importlib.util
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    parsers = {}
+    for name in ("train_snn", "compare", "benchmark"):
+        spec = importlib.util.spec_from_file_location(f"script_{name}",
+                                                      root / "experiments" / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        parsers[name] = module.build_parser()
+        assert "--jobs N" in parsers[name].format_help(), name
+    assert parsers["train_snn"].parse_args(["--jobs", "-1"]).jobs == -1
+    assert parsers["compare"].parse_args([]).jobs is None
+    with pytest.raises(SystemExit) as stop:
+        parsers["train_snn"].parse_args(["--jobs", "0"])
+    assert stop.value.code == 2
+    assert "--jobs: must be at least 1, or -1 for every core; got 0" in capsys.readouterr().err
