@@ -89,10 +89,12 @@ def test_jobs_give_the_same_result_for_any_number_of_jobs(concurrent):
     X = _stimulus(37)  # 5 blocks of 8 images, the last one short
     results = []
     for n_jobs in (1, 2, 3, 8):
-        sim = _stand_in(concurrent=concurrent, delay=0.01)
+        sim = _stand_in(concurrent=concurrent, delay=0.03)
         results.append(infer_blocks(sim, X, STATE, random_state=4, block_size=8,
                                     n_jobs=n_jobs, n_repeats=2))
-        assert sim.max_running == (min(n_jobs, 5) if concurrent else 1)
+        # never more than n_jobs runs at once; several at once when it may
+        assert sim.max_running <= (min(n_jobs, 5) if concurrent else 1)
+        assert sim.max_running >= (2 if concurrent and n_jobs > 1 else 1)
     for other in results[1:]:
         for key in ("counts", "presentations", "input_spikes", "exc_spikes", "inh_spikes"):
             np.testing.assert_array_equal(getattr(other, key), getattr(results[0], key))
