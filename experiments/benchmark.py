@@ -14,8 +14,14 @@ Example (the AVX-512 and the AVX2 build of every paper size, short runs)::
     experiments/benchmark.py --data-dir ../shared/data/mnist --sizes 100 400 1600 6400 \\
         --march native x86-64-v3 --n-train 300 --n-infer 300
 
-Results are printed and written to ``metrics.json`` (objects ``benchmark`` and
-``machine``).
+``--jobs N`` also measures inference in parallel blocks (``DiehlCookSNN(n_jobs=...)``)
+with 1 and with N jobs on the same images, e.g. at 1,600 neurons (blocks of 250)::
+
+    experiments/benchmark.py --data-dir ../shared/data/mnist --sizes 1600 --jobs 2 \
+        --n-infer 2000
+
+Results are printed (the machine first) and written to ``metrics.json``
+(objects ``benchmark`` and ``machine``).
 """
 
 from __future__ import annotations
@@ -76,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     opts = BenchmarkOptions(
         sizes=args.sizes, marches=args.march, n_train=args.n_train, n_infer=args.n_infer,
         n_baseline=args.n_baseline, baseline_sizes=args.baseline_sizes, n_copies=args.n_copies,
-        threads=args.threads, jobs=args.jobs, cache=args.cache, baseline_target=args.baseline_target,
+        threads=args.threads, jobs=args.jobs, cache=args.cache,
+        baseline_target=args.baseline_target,
         seed=args.seed)
     with tempfile.TemporaryDirectory(prefix="brainsim-bench-") as tmp:
         result = run_benchmark(data.X_train, data.X_test, opts, tmp,
