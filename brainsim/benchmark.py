@@ -27,7 +27,11 @@ run:
   and ``speedup_vs_baseline``, the ratio of the two measured in this run;
 - ``paper_protocol_hours``: the time one run of the paper's protocol for this
   size would take at the measured speeds (:data:`PAPER_TRAINING_IMAGES`, plus
-  labelling 60,000 and testing 10,000 images at inference speed).
+  labelling 60,000 and testing 10,000 images at inference speed);
+- with ``jobs`` set, ``inference_jobs_images_per_s``: inference of the same
+  ``n_infer`` images in blocks (``DiehlCookSNN(n_jobs=...)``) with 1 job and
+  with ``jobs`` jobs, ``inference_jobs_speedup`` the ratio of the two and
+  ``inference_blocks`` the number of blocks (at most that many run at once).
 
 Every record carries the machine (CPU model, vector extensions, compiler,
 ``-march``, load average before and after), since every speed figure is only
@@ -90,6 +94,9 @@ class BenchmarkOptions:
         Copies of the inference network (None: :func:`copies_for_size`).
     threads : int
         OpenMP threads (0: single-threaded binary).
+    jobs : int or None
+        Also measure inference with ``n_jobs=1`` and ``n_jobs=jobs`` (parallel
+        blocks); None: not measured.
     cache : str or None
         Compiled-network cache (None: a fresh folder per size and march).
     baseline_target : {"numpy", "cython"}
@@ -106,6 +113,7 @@ class BenchmarkOptions:
     baseline_sizes: list | None = None
     n_copies: int | None = None
     threads: int = 0
+    jobs: int | None = None
     cache: str | None = None
     baseline_target: str = "numpy"
     seed: int = 0
@@ -242,9 +250,26 @@ def measure_size(n_neurons: int, X_train: np.ndarray, X_test: np.ndarray,
         fig.update(baseline_train_images_per_s=1.0 / baseline_spi,
                    speedup_vs_baseline=train_rate * baseline_spi,
                    n_baseline_timed=opts.n_baseline - 1)
+    if opts.jobs:
+        fig.update(_measure_jobs(snn, X_test[: opts.n_infer], opts.jobs))
     fig["load_average_before"] = list(load_before)
     fig["load_average_after"] = list(os.getloadavg())
     return fig
+
+
+def _measure_jobs(snn, X: np.ndarray, jobs: int) -> dict:
+    """Inference rates in parallel blocks with 1 job and with ``jobs`` jobs (same images)."""
+    rates = {}
+    for n_jobs in dict.fromkeys([1, jobs]):
+        snn.set_params(n_jobs=n_jobs)
+        start = time.perf_counter()
+        snn.respond(X)
+        rates[str(n_jobs)] = len(X) / (time.perf_counter() - start)
+    snn.set_params(n_jobs=None)
+    return {"inference_jobs_images_per_s": rates,
+            "inference_jobs_speedup": rates[str(jobs)] / rates["1"],
+            "inference_blocks": -(-len(X) // snn.inference_block_size),
+            "inference_block_size": snn.inference_block_size}
 
 
 def describe(fig: dict) -> str:
@@ -260,6 +285,12 @@ def describe(fig: dict) -> str:
     if "speedup_vs_baseline" in fig:
         text += (f"; one-run-per-image baseline {fig['baseline_train_images_per_s']:.2f} img/s"
                  f" -> speedup {fig['speedup_vs_baseline']:.0f}x")
+    if "inference_jobs_images_per_s" in fig:
+        rates = fig["inference_jobs_images_per_s"]
+        jobs = max(rates, key=int)
+        text += (f"; inference in {fig['inference_blocks']} blocks of "
+                 f"{fig['inference_block_size']} images: 1 job {rates['1']:.1f} img/s, "
+                 f"{jobs} jobs {rates[jobs]:.1f} img/s ({fig['inference_jobs_speedup']:.2f}x)")
     if fig.get("paper_protocol_hours") is not None:
         text += (f"; paper protocol ({fig['paper_training_images']:,} training images + "
                  f"labelling/testing 70,000) {fig['paper_protocol_hours']:.1f} h")
@@ -294,6 +325,10 @@ def run_benchmark(X_train: np.ndarray, X_test: np.ndarray, opts: BenchmarkOption
     """
     X_train = X_train.reshape(len(X_train), -1)
     X_test = X_test.reshape(len(X_test), -1)
+    machine = machine_info()
+    report(f"machine: {machine['cpu_model']}, {machine['cpus']} CPUs "
+           f"({', '.join(machine['vector_extensions']) or 'no vector extensions found'}); "
+           f"{machine['compiler'] or 'no compiler found'}")
     figures = {}
     for n in opts.sizes:
         for k, value in enumerate(opts.marches):
@@ -312,4 +347,4 @@ def run_benchmark(X_train: np.ndarray, X_test: np.ndarray, opts: BenchmarkOption
                        f"{other['train_images_per_s'] / base['train_images_per_s']:.2f}x, "
                        f"inference "
                        f"{other['inference_images_per_s'] / base['inference_images_per_s']:.2f}x")
-    return {"machine": machine_info(), "sizes": figures}
+    return {"machine": machine, "sizes": figures}

@@ -44,6 +44,7 @@ from brainsim.plasticity import get_rule
 from brainsim.presentation import (
     InferenceResult,
     TrainingProgress,
+    infer_blocks,
     infer_chunks,
     train_chunks,
 )
@@ -119,6 +120,19 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         Presentation slots per copy and run when learning is off.
     openmp_threads : int
         Threads of the compiled binary (0: single-threaded build).
+    n_jobs : int or None
+        Inference (label assignment, :meth:`respond`, :meth:`transform`,
+        :meth:`predict`, :meth:`score`) in parallel processes. None (default):
+        the images are shown as one stream of chunks, as before this option
+        existed. An integer k >= 1 (-1: every core, as in scikit-learn): the
+        images are split into blocks of ``n_copies * inference_chunk_size``
+        images, each seeded from its index, and up to k blocks run at once,
+        each in its own single-threaded binary; the result is the same for
+        every k (and statistically equivalent to None), and k binaries need k
+        times the memory of one. The runtime and cython back ends run the
+        blocks one after the other. Learning (``fit``'s STDP phase,
+        ``partial_fit``) is sequential by nature and unaffected. See
+        docs/performance.md, "Threads".
     checkpoint_dir : str or None
         Folder for checkpoints; an existing checkpoint there is resumed.
     checkpoint_every : int
@@ -186,6 +200,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         n_copies: int = 8,
         inference_chunk_size: int = 125,
         openmp_threads: int = 0,
+        n_jobs: int | None = None,
         checkpoint_dir: str | None = None,
         checkpoint_every: int = 1000,
         cache_dir: str | None = None,
@@ -206,6 +221,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         self.n_copies = n_copies
         self.inference_chunk_size = inference_chunk_size
         self.openmp_threads = openmp_threads
+        self.n_jobs = n_jobs
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
         self.cache_dir = cache_dir
@@ -219,7 +235,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         "n_neurons", "learning_rule", "presentation_time", "resting_time", "n_assign",
         "n_epochs", "n_repeats", "backend", "chunk_size", "n_copies", "inference_chunk_size",
         "openmp_threads", "checkpoint_dir", "checkpoint_every", "cache_dir", "progress",
-        "random_state", "recipe", "recipe_options",
+        "random_state", "recipe", "recipe_options", "n_jobs",
     )
 
     def get_params(self, deep: bool = True) -> dict:
@@ -263,6 +279,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
                      "inference_chunk_size", "checkpoint_every"):
             positive_int(name)
         positive_int("openmp_threads", 0)
+        self._check_n_jobs()
         if self.n_neurons < 2:
             raise ConfigError("n_neurons must be at least 2 (lateral inhibition needs two neurons)")
         if self.learning_rule is not None:
@@ -287,6 +304,21 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             positive_int("n_assign")
         positive_int("random_state", 0)
         self._recipe()
+
+    def _check_n_jobs(self) -> int | None:
+        """``n_jobs`` checked; returns the number of blocks run at once (None: no blocks)."""
+        value = self.n_jobs
+        if value is None:
+            return None
+        if (isinstance(value, bool) or not isinstance(value, (int, np.integer))
+                or not (value >= 1 or value == -1)):
+            raise ConfigError(f"n_jobs must be None, -1 (all cores) or an integer >= 1, "
+                              f"got {value!r}")
+        if value == -1:
+            from joblib import cpu_count  # the cores this process may use
+
+            return max(1, int(cpu_count()))
+        return int(value)
 
     def _recipe(self) -> Recipe:
         """The recipe with its options applied (checked)."""
@@ -614,7 +646,12 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------- inference
     def respond(self, X, *, desc: str = "responses") -> InferenceResult:
-        """Frozen network's responses to `X`: spike counts and spike totals per image."""
+        """Frozen network's responses to `X`: spike counts and spike totals per image.
+
+        With ``n_jobs`` set, blocks of images run in parallel processes
+        (:func:`~brainsim.presentation.infer_blocks`).
+        """
+        n_jobs = self._check_n_jobs()
         flat = self._check_X(X, fitting=False)
         if not hasattr(self, "timings_"):
             self.timings_ = {}
@@ -622,15 +659,22 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         if getattr(self, "_inference_sim", None) is None or self._inference_sim.shape != shape:
             self._inference_sim = self._simulator(shape)
         bar = self._progress_bar(len(flat), desc)
+        common = dict(random_state=self.random_state + 1, n_repeats=self.n_repeats,
+                      on_chunk=lambda n: bar.update(n / self.n_repeats),
+                      encode=self._encoder(), controls=self._controls())
         try:
-            return infer_chunks(
-                self._inference_sim, flat, self._get_state(),
-                random_state=self.random_state + 1, n_repeats=self.n_repeats,
-                on_chunk=lambda n: bar.update(n / self.n_repeats),
-                encode=self._encoder(), controls=self._controls(),
-            )
+            if n_jobs is None:  # one stream of chunks (the published figures)
+                return infer_chunks(self._inference_sim, flat, self._get_state(), **common)
+            return infer_blocks(self._inference_sim, flat, self._get_state(), n_jobs=n_jobs,
+                                block_size=self.inference_block_size, **common)
         finally:
             bar.close()
+
+    @property
+    def inference_block_size(self) -> int:
+        """Images per block of parallel inference (``n_jobs``): one chunk of every copy,
+        ``n_copies * inference_chunk_size``; it never depends on ``n_jobs``."""
+        return int(self.n_copies) * int(self.inference_chunk_size)
 
     def transform(self, X) -> np.ndarray:
         """Excitatory spike counts per image, shape (n_images, n_neurons)."""

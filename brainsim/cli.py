@@ -377,6 +377,17 @@ def positive_int(text: str) -> int:
     return value
 
 
+def jobs_int(text: str) -> int:
+    """``argparse`` type of ``--jobs``: an integer >= 1, or -1 for every core."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1 and value != -1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, or -1 for every core; got {value}")
+    return value
+
+
 def check_config(condition: bool, message: str) -> None:
     """Raise :class:`ConfigError` with ``message`` unless ``condition``."""
     if not condition:

@@ -94,6 +94,7 @@ DEFAULT_SNN_CONFIG: Mapping[str, Any] = MappingProxyType({
     "n_repeats": 1,           # presentations per image in assignment and test, summed
     "backend": "standalone",  # compiled C++; "runtime"/"cython": no compiler needed
     "threads": 0,             # OpenMP threads of the compiled network (0: one)
+    "jobs": None,             # inference blocks run at once (None: one stream; -1: all cores)
     "checkpoint_dir": None,   # None: OUT/checkpoint when out_dir is given, else none
     "checkpoint_every": 1000,  # training images between checkpoints
     "fresh": False,           # delete an existing checkpoint first
@@ -109,7 +110,7 @@ DEFAULT_COMPARE_CONFIG: Mapping[str, Any] = MappingProxyType({
     **{k: DEFAULT_SNN_CONFIG[k] for k in ("dataset", "data_dir", "seed", "n_neurons", "rule",
                                           "recipe", "validation", "n_train", "n_test",
                                           "n_assign", "backend", "progress", "figures",
-                                          "snn_params")},
+                                          "snn_params", "jobs")},
     # further recipes trained beside `recipe` on the same images, as snn_<name>
     "recipes": tuple(r for r in RECIPES if r != DEFAULT_RECIPE),
     "seeds": None,            # list of seeds: one run per seed, mean and spread reported
@@ -131,7 +132,7 @@ DEFAULT_RULES_CONFIG: Mapping[str, Any] = MappingProxyType({
 #: backend, ...) is passed on as it is, so a new estimator option needs one line
 #: in the DEFAULT_*_CONFIG mapping only.
 _RENAMED = {"rule": "learning_rule", "seed": "random_state", "epochs": "n_epochs",
-            "threads": "openmp_threads", "rules": "learning_rule"}
+            "threads": "openmp_threads", "rules": "learning_rule", "jobs": "n_jobs"}
 
 
 def _snn_param(key: str) -> str | None:
@@ -208,6 +209,11 @@ def _check_choices(cfg: Mapping[str, Any]) -> None:
                          ("recipe", sorted(RECIPES))):
         if key in cfg and cfg[key] not in choices and not (key == "rule" and cfg[key] is None):
             raise ConfigError(f"unknown {key} {cfg[key]!r}; choose one of {', '.join(choices)}")
+    jobs = cfg.get("jobs")
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, (int, np.integer))
+                             or not (jobs >= 1 or jobs == -1)):
+        raise ConfigError(f"jobs must be None, -1 (all cores) or a whole number >= 1, "
+                          f"got {jobs!r}")
     if "recipes" in cfg:
         recipes = cfg["recipes"]
         if isinstance(recipes, str) or not all(r in RECIPES for r in recipes):

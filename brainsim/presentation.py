@@ -6,11 +6,19 @@ next chunk with the intensity they had reached, so the schedule is the same as
 one long run. Training chunks are numbered and seeded deterministically, so an
 interrupted training resumed from a checkpoint ends with the same weights as
 an uninterrupted one.
+
+:func:`infer_blocks` splits a frozen network's images into fixed blocks, each
+seeded from its index, and runs several blocks at once (compiled networks:
+one binary per block in flight); its result does not depend on how many run
+at once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -242,3 +250,138 @@ def infer_chunks(simulator, stimulus: np.ndarray, state: NetworkState, *, random
         if on_chunk is not None:
             on_chunk(finished_total)
     return result
+
+
+class _Cancelled(Exception):
+    """A block stopped because another block failed or the caller was interrupted."""
+
+
+class _Cancellable:
+    """A simulator that refuses to start another run once ``stop`` is set."""
+
+    def __init__(self, simulator, stop: threading.Event):
+        self.simulator, self.stop, self.shape = simulator, stop, simulator.shape
+
+    def run(self, state: NetworkState, chunk: ChunkInput) -> ChunkOutput:
+        if self.stop.is_set():
+            raise _Cancelled("inference stopped")
+        return self.simulator.run(state, chunk)
+
+
+def block_bounds(n_images: int, block_size: int) -> list[tuple[int, int]]:
+    """(start, stop) of each block of ``block_size`` images (the last may be shorter)."""
+    if block_size < 1:
+        raise ValueError(f"block_size must be >= 1, got {block_size}")
+    return [(start, min(start + block_size, n_images))
+            for start in range(0, n_images, block_size)]
+
+
+def infer_blocks(simulator, stimulus: np.ndarray, state: NetworkState, *, random_state: int,
+                 block_size: int, n_jobs: int = 1, n_repeats: int = 1,
+                 on_chunk: Callable[[int], None] | None = None,
+                 encode: Callable[[np.ndarray], np.ndarray] | None = None,
+                 controls: dict | None = None) -> InferenceResult:
+    """Present the rows of `stimulus` in fixed blocks, up to `n_jobs` blocks at a time.
+
+    Block ``i`` holds images ``i * block_size`` to ``(i + 1) * block_size - 1``
+    and is run by :func:`infer_chunks` with its own random state,
+    ``chunk_seed(random_state, "infer_block", i)``. Neither the blocks nor their
+    seeds depend on `n_jobs`, so the result is the same for every `n_jobs`
+    (it differs, within the statistics of the spike trains, from one
+    :func:`infer_chunks` over all images).
+
+    Blocks run at the same time when the simulator says it can run chunks
+    concurrently (``simulator.concurrent_runs``, true for the compiled
+    :class:`~brainsim.simulation.StandaloneSimulator`: each run is its own
+    process): one thread per block in flight drives its own binary. Other
+    simulators (Brian2 runtime mode, one network object in this process) run
+    the blocks one after the other, with the same result.
+
+    Parameters
+    ----------
+    simulator
+        A simulator of a non-learning shape.
+    stimulus : ndarray, shape (n_images, n_input)
+        Pixel values 0..255 (any dtype).
+    state : NetworkState
+        Trained weights, delays and thresholds.
+    random_state : int
+        Seeds the blocks.
+    block_size : int
+        Images per block (e.g. ``n_copies * n_slots``: one chunk per copy).
+    n_jobs : int
+        Blocks run at the same time (>= 1).
+    n_repeats, on_chunk, encode, controls
+        As in :func:`infer_chunks`; `on_chunk` is called from the worker
+        threads, one call at a time.
+
+    Returns
+    -------
+    InferenceResult
+        In the order of `stimulus`.
+
+    Raises
+    ------
+    Exception
+        The first error of a block; the other blocks are stopped (their
+        running binaries killed) before it is raised. An interruption
+        (KeyboardInterrupt) stops them the same way.
+    """
+    n = stimulus.shape[0]
+    bounds = block_bounds(n, block_size)
+    stop = threading.Event()
+    report_lock = threading.Lock()
+
+    def report(n_finished: int) -> None:
+        if on_chunk is not None:
+            with report_lock:
+                on_chunk(n_finished)
+
+    def run_block(index: int) -> InferenceResult:
+        start, end = bounds[index]
+        return infer_chunks(
+            _Cancellable(simulator, stop), stimulus[start:end], state,
+            random_state=chunk_seed(random_state, "infer_block", index), n_repeats=n_repeats,
+            on_chunk=report, encode=encode, controls=controls)
+
+    workers = min(int(n_jobs), len(bounds))
+    if workers <= 1 or not getattr(simulator, "concurrent_runs", False):
+        parts = [run_block(i) for i in range(len(bounds))]
+    else:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="brainsim-infer")
+        futures = [pool.submit(run_block, i) for i in range(len(bounds))]
+        try:
+            wait_for(futures, return_when=FIRST_EXCEPTION)
+            errors = [f.exception() for f in futures if f.done() and f.exception() is not None]
+            if errors:
+                raise errors[0]
+            parts = [f.result() for f in futures]
+        except BaseException:
+            _stop_blocks(simulator, stop, futures)
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return _concatenate(parts, n, simulator.shape.n_neurons)
+
+
+def _stop_blocks(simulator, stop: threading.Event, futures: list) -> None:
+    """Let no block start another run; kill the runs in flight until all blocks ended."""
+    stop.set()
+    for future in futures:
+        future.cancel()
+    terminate = getattr(simulator, "terminate_runs", None)
+    while not all(f.done() for f in futures):
+        if terminate is not None:
+            terminate()  # again and again: a block may have started a run just now
+        wait_for(futures, timeout=0.1)
+
+
+def _concatenate(parts: list[InferenceResult], n: int, n_neurons: int) -> InferenceResult:
+    if not parts:
+        return InferenceResult(
+            counts=np.zeros((n, n_neurons), dtype=np.int64),
+            presentations=np.zeros(n, dtype=np.int64), input_spikes=np.zeros(n),
+            exc_spikes=np.zeros(n), inh_spikes=np.zeros(n))
+    return InferenceResult(**{
+        key: np.concatenate([getattr(p, key) for p in parts])
+        for key in ("counts", "presentations", "input_spikes", "exc_spikes", "inh_spikes")})

@@ -586,10 +586,21 @@ class StandaloneSimulator:
         binary, which was faster than 2 threads on a 2-core machine.
     directory : path, optional
         Cache folder; default :func:`cache_dir`.
+
+    Notes
+    -----
+    :meth:`run` may be called from several threads at once: every run has
+    its own work folder (``mkdtemp``) and its own process of the binary,
+    which only reads the project folder (``concurrent_runs``; used by
+    :func:`~brainsim.presentation.infer_blocks`).
     """
+
+    #: Runs may overlap (threads of :func:`brainsim.presentation.infer_blocks`).
+    concurrent_runs = True
 
     def __init__(self, shape: NetworkShape, openmp_threads: int = 0,
                  directory: str | os.PathLike | None = None):
+        self._running: set = set()  # processes of runs in flight (terminate_runs)
         self.shape = shape
         self.openmp_threads = int(openmp_threads)
         self.key = build_key(shape, self.openmp_threads)
@@ -723,12 +734,15 @@ class StandaloneSimulator:
                     [str(self.project_dir / "main"), "--results_dir", str(work) + os.sep, *args],
                     cwd=self.project_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
                 )
+                self._running.add(proc)
                 try:
                     _, status, usage = os.wait4(proc.pid, 0)
                 except BaseException:
                     proc.kill()
                     proc.wait()
                     raise
+                finally:
+                    self._running.discard(proc)
                 proc.returncode = os.waitstatus_to_exitcode(status)
             # peak resident memory of the binary (ru_maxrss is in KiB on Linux)
             self.peak_rss_mb = max(self.peak_rss_mb, usage.ru_maxrss / 1024)
@@ -740,6 +754,17 @@ class StandaloneSimulator:
             return self._read_results(work, state)
         finally:
             shutil.rmtree(work, ignore_errors=True)
+
+    def terminate_runs(self) -> None:
+        """Kill the binaries of the runs in flight (in other threads); they raise an error."""
+        for proc in list(self._running):
+            if proc.returncode is None:
+                proc.kill()
+
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        state["_running"] = set()  # processes belong to this process only
+        return state
 
     def _read(self, work: Path, info: dict) -> np.ndarray:
         path = work / info["file"]

@@ -14,8 +14,14 @@ Example (the AVX-512 and the AVX2 build of every paper size, short runs)::
     experiments/benchmark.py --data-dir ../shared/data/mnist --sizes 100 400 1600 6400 \\
         --march native x86-64-v3 --n-train 300 --n-infer 300
 
-Results are printed and written to ``metrics.json`` (objects ``benchmark`` and
-``machine``).
+``--jobs N`` also measures inference in parallel blocks (``DiehlCookSNN(n_jobs=...)``)
+with 1 and with N jobs on the same images, e.g. at 1,600 neurons (blocks of 250)::
+
+    experiments/benchmark.py --data-dir ../shared/data/mnist --sizes 1600 --jobs 2 \
+        --n-infer 2000
+
+Results are printed (the machine first) and written to ``metrics.json``
+(objects ``benchmark`` and ``machine``).
 """
 
 from __future__ import annotations
@@ -25,7 +31,8 @@ import time
 from pathlib import Path
 
 from brainsim.benchmark import BenchmarkOptions, run_benchmark
-from brainsim.cli import load_dataset_from_args, make_parser, positive_int, run_script, write_metrics
+from brainsim.cli import (jobs_int, load_dataset_from_args, make_parser, positive_int, run_script,
+                          write_metrics)
 
 
 def build_parser():
@@ -52,6 +59,11 @@ def build_parser():
                              "(default: 8 up to 400 neurons, then at most 3,200 neurons in all)")
     parser.add_argument("--threads", type=int, default=0,
                         help="OpenMP threads of the compiled network (0: single-threaded)")
+    parser.add_argument("--jobs", type=jobs_int, default=None, metavar="N",
+                        help="also measure inference in parallel blocks (DiehlCookSNN n_jobs) "
+                             "with 1 and with N jobs on the same --n-infer images (-1: every "
+                             "core); blocks hold n_copies x 125 images, so give --n-infer of "
+                             "at least N blocks")
     parser.add_argument("--cache", default=None,
                         help="compiled-network cache to use (default: a fresh temporary "
                              "folder, so that compile_s measures a real compilation)")
@@ -70,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     opts = BenchmarkOptions(
         sizes=args.sizes, marches=args.march, n_train=args.n_train, n_infer=args.n_infer,
         n_baseline=args.n_baseline, baseline_sizes=args.baseline_sizes, n_copies=args.n_copies,
-        threads=args.threads, cache=args.cache, baseline_target=args.baseline_target,
+        threads=args.threads, jobs=args.jobs, cache=args.cache,
+        baseline_target=args.baseline_target,
         seed=args.seed)
     with tempfile.TemporaryDirectory(prefix="brainsim-bench-") as tmp:
         result = run_benchmark(data.X_train, data.X_test, opts, tmp,

@@ -139,7 +139,7 @@ def test_benchmark_writes_its_figures(tmp_path, standalone_cache):
     out = tmp_path / "bench"
     proc = script("benchmark.py", "--dataset", "digits", "--sizes", 10, "--n-train", 100,
                   "--n-infer", 100, "--n-baseline", 2, "--cache", standalone_cache,
-                  "--out", out)
+                  "--jobs", 2, "--out", out)
     assert proc.returncode == 0, proc.stderr[-2000:]
     bench = json.loads((out / "metrics.json").read_text())["benchmark"]["10"]
     for key in ("compile_s", "train_images_per_s", "inference_images_per_s", "peak_memory_mb",
@@ -150,6 +150,10 @@ def test_benchmark_writes_its_figures(tmp_path, standalone_cache):
     # the compiled, chunked path is faster than one Brian2 run() per image
     assert bench["speedup_vs_baseline"] > 1
     assert "speedup" in proc.stdout
+    # --jobs 2: inference in blocks with 1 and 2 jobs, and the machine it ran on
+    assert set(bench["inference_jobs_images_per_s"]) == {"1", "2"}
+    assert bench["inference_jobs_speedup"] > 0 and bench["inference_blocks"] == 1
+    assert "2 jobs" in proc.stdout and proc.stdout.startswith("machine: ")
 
 
 @pytest.mark.standalone
