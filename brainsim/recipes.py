@@ -201,7 +201,7 @@ MECHANISMS: dict[str, dict[str, Any]] = {
     "theta_no_decay": {"theta_decay": True},
     "input_normalisation": {"input_normalisation": False},
     "more_passes": {"n_passes": 1, "min_images": 0},
-    "fast_homeostasis": {"homeostasis_speed": 1.0},
+    "homeostasis_speed": {"homeostasis_speed": 1.0},
     "instar_rule": {"rule": DEFAULT_RULE},
 }
 
