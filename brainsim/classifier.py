@@ -535,8 +535,13 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         ckpt = self._checkpoint_path()
         data_hash = hashlib.sha256(
             str(flat.dtype).encode() + np.ascontiguousarray(flat).tobytes()).hexdigest()
+        # recipe: the frozen network's thresholds are the mean of those at the ends of the
+        # chunks in the last part of the fit (a sum kept in the checkpoints too)
+        window_start = len(stim) * (1.0 - self._recipe().theta_average)
+        theta_sum = [np.zeros(self.n_neurons), 0]
         if ckpt is not None and ckpt.exists():
             self._state, progress = self._read_checkpoint(ckpt, data_hash)
+            theta_sum = self._read_checkpoint_theta_sum(ckpt, self.n_neurons)
         shape = self._shape(learning=True)
         if getattr(self, "_training_sim", None) is None or self._training_sim.shape != shape:
             self._training_sim = self._simulator(shape)
@@ -554,9 +559,12 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
 
         def on_chunk(state: NetworkState, prog: TrainingProgress, n_finished: int) -> None:
             bar.update(n_finished)
+            if window_start < len(stim) and prog.next_image > window_start:
+                theta_sum[0] = theta_sum[0] + state.theta
+                theta_sum[1] += 1
             if ckpt is not None and (prog.next_image - last_saved[0] >= self.checkpoint_every
                                      or prog.next_image >= len(stim)):
-                self._write_checkpoint(ckpt, state, prog, data_hash)
+                self._write_checkpoint(ckpt, state, prog, data_hash, theta_sum)
                 last_saved[0] = prog.next_image
 
         start = time.perf_counter()
@@ -568,6 +576,9 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         finally:
             bar.close()
         self.timings_["train"] = self.timings_.get("train", 0.0) + time.perf_counter() - start
+        if theta_sum[1]:
+            state = state.copy()
+            state.theta = theta_sum[0] / theta_sum[1]
         self._set_state(state)
         self.training_presentations_ += progress.presentations
         self.n_training_images_ += len(flat) * self.n_epochs  # once per epoch, not per pass
@@ -605,11 +616,23 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         return {} if self.n_epochs == 1 else {"n_epochs": int(self.n_epochs)}
 
     def _write_checkpoint(self, path: Path, state: NetworkState, prog: TrainingProgress,
-                          data_hash: str) -> None:
+                          data_hash: str, theta_sum: list | None = None) -> None:
         meta = dict(identity=self._checkpoint_identity(data_hash), progress=prog.__dict__)
+        extra = {}
+        if theta_sum is not None and theta_sum[1]:
+            meta["theta_sum_count"] = int(theta_sum[1])
+            extra["theta_sum"] = theta_sum[0]
         # atomic: an interruption or a full disk never leaves half a checkpoint
         write_npz(path, meta=np.array(json.dumps(meta)),
-                  **{k: getattr(state, k) for k in _STATE_ARRAYS})
+                  **{k: getattr(state, k) for k in _STATE_ARRAYS}, **extra)
+
+    @staticmethod
+    def _read_checkpoint_theta_sum(path: Path, n_neurons: int) -> list:
+        """[sum, count] of the thresholds averaged so far (recipe ``theta_average``)."""
+        with np.load(path, allow_pickle=False) as f:
+            count = int(json.loads(str(f["meta"])).get("theta_sum_count", 0))
+            total = np.array(f["theta_sum"], dtype=float) if count else np.zeros(n_neurons)
+        return [total, count]
 
     def _read_checkpoint(self, path: Path, data_hash: str) -> tuple[NetworkState, TrainingProgress]:
         try:

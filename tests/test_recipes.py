@@ -22,7 +22,7 @@ from brainsim.simulation import ChunkOutput, NetworkState
 ALL_ON = {"eta_start": 5.0, "eta_final": 0.1, "w_inh": 25.0, "theta_decay": False,
           "input_normalisation": True, "n_passes": 2, "rule": "instar",
           "min_images": 0, "w_inh_inference": None, "eta_half_images": 50,
-          "homeostasis_speed": 4.0}
+          "homeostasis_speed": 4.0, "theta_average": 0.2}
 
 # ----------------------------------------------------------------------------- recipes
 
@@ -178,6 +178,56 @@ def test_learning_rate_follows_its_schedule_chunk_by_chunk(recorded):
         assert chunk.eta_scale == pytest.approx(recipe.eta_scale((20 * k + 10) / 100, 100))
         assert chunk.w_inh == recipe.inhibition((20 * k + 10) / 100)
     assert train.chunks[0].eta_scale > 2 * train.chunks[-1].eta_scale
+
+
+class ThresholdStepSimulator(RecordingSimulator):
+    """Stand-in whose run raises every threshold by 1 mV; can fail at a given run."""
+
+    fail_at = None
+
+    def run(self, state: NetworkState, chunk) -> ChunkOutput:
+        if len(self.chunks) == self.fail_at:
+            raise KeyboardInterrupt  # an interruption between two chunks
+        out = super().run(state, chunk)
+        out.state.theta = out.state.theta + 0.001
+        return out
+
+
+def test_frozen_thresholds_are_the_mean_over_the_end_of_training(monkeypatch, tmp_path):
+    import brainsim.classifier as C
+
+    made = []
+
+    def make(shape, backend="standalone", **kw):
+        made.append(ThresholdStepSimulator(shape))
+        return made[-1]
+
+    monkeypatch.setattr(C, "make_simulator", make)
+    X = _images(100)
+
+    def snn(**kw):
+        return C.DiehlCookSNN(n_neurons=4, recipe="local_plus", chunk_size=20, progress=False,
+                              recipe_options={"theta_average": 0.4, "min_images": 0}, **kw)
+
+    # 5 chunks of 20 images; the last 40 % of the images end in chunks 4 and 5, whose
+    # thresholds are 4 and 5 mV above the start: the frozen network gets 4.5 mV
+    start = C.initial_state(64, 4, np.random.default_rng(0)).theta
+    averaged = snn().partial_fit(X)
+    np.testing.assert_allclose(averaged.theta_, start + 0.0045)
+    last = C.DiehlCookSNN(n_neurons=4, recipe="local_plus", chunk_size=20, progress=False,
+                          recipe_options={"min_images": 0}).partial_fit(X)
+    np.testing.assert_allclose(last.theta_, start + 0.005)  # off: the last thresholds ([DC15])
+    # interrupted inside the window (after chunk 4) and resumed: the same mean
+    ThresholdStepSimulator.fail_at = 4
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            snn(checkpoint_dir=str(tmp_path), checkpoint_every=1).partial_fit(X)
+    finally:
+        ThresholdStepSimulator.fail_at = None
+    resumed = snn(checkpoint_dir=str(tmp_path), checkpoint_every=1).partial_fit(X)
+    np.testing.assert_allclose(resumed.theta_, start + 0.0045)
+    with pytest.raises(ConfigError, match="theta_average must be a fraction from 0 to 1"):
+        R.resolve_recipe("local_plus", {"theta_average": 1.5})
 
 
 def test_rates_reaching_the_network_are_normalised_in_training_and_inference(recorded):
@@ -475,7 +525,7 @@ def test_ablation_switches_each_mechanism_off_and_writes_its_table(recorded, tmp
         assert m not in R.resolve_recipe(name, options).mechanisms()
     # one mechanism: switching it off is the faithful network, named so, not run twice
     one = ablation_variants("local_plus", {"rule": "power_law", "min_images": 0,
-                                           "w_inh_inference": None})
+                                           "w_inh_inference": None, "theta_average": 0.0})
     assert list(one) == ["local_plus", "- inhibition (= diehl_cook_2015)"]
     assert R.resolve_recipe(*one["- inhibition (= diehl_cook_2015)"]).mechanisms() == []
     with pytest.raises(ConfigError, match="no mechanism"):
