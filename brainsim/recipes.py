@@ -20,6 +20,9 @@ off alone (:meth:`Recipe.without`, used by :mod:`brainsim.ablation`).
     available as switches (fields of :class:`Recipe`, set through
     ``recipe_options``):
 
+    * ``homeostasis_speed``: theta_plus times k and tau_theta divided by k
+      while learning (1 in every recipe; slower helped 100 neurons on MNIST
+      but silenced neurons at 400 and on digits, docs/recipes.md);
     * ``theta_average``: the frozen network's thresholds are the mean of
       those at the ends of the training chunks over the last ``theta_average``
       of the fit (20 %), not the last ones, which carry the jitter of the
