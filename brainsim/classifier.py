@@ -542,6 +542,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         if ckpt is not None and ckpt.exists():
             self._state, progress = self._read_checkpoint(ckpt, data_hash)
             theta_sum = self._read_checkpoint_theta_sum(ckpt, self.n_neurons)
+        self._theta_sum = theta_sum  # written with each checkpoint of this fit
         shape = self._shape(learning=True)
         if getattr(self, "_training_sim", None) is None or self._training_sim.shape != shape:
             self._training_sim = self._simulator(shape)
@@ -564,7 +565,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
                 theta_sum[1] += 1
             if ckpt is not None and (prog.next_image - last_saved[0] >= self.checkpoint_every
                                      or prog.next_image >= len(stim)):
-                self._write_checkpoint(ckpt, state, prog, data_hash, theta_sum)
+                self._write_checkpoint(ckpt, state, prog, data_hash)
                 last_saved[0] = prog.next_image
 
         start = time.perf_counter()
@@ -575,6 +576,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             )
         finally:
             bar.close()
+            del self._theta_sum
         self.timings_["train"] = self.timings_.get("train", 0.0) + time.perf_counter() - start
         if theta_sum[1]:
             state = state.copy()
@@ -616,8 +618,9 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         return {} if self.n_epochs == 1 else {"n_epochs": int(self.n_epochs)}
 
     def _write_checkpoint(self, path: Path, state: NetworkState, prog: TrainingProgress,
-                          data_hash: str, theta_sum: list | None = None) -> None:
+                          data_hash: str) -> None:
         meta = dict(identity=self._checkpoint_identity(data_hash), progress=prog.__dict__)
+        theta_sum = getattr(self, "_theta_sum", None)  # recipe theta_average: [sum, count]
         extra = {}
         if theta_sum is not None and theta_sum[1]:
             meta["theta_sum_count"] = int(theta_sum[1])
