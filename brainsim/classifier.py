@@ -540,8 +540,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         window_start = len(stim) * (1.0 - self._recipe().theta_average)
         theta_sum = [np.zeros(self.n_neurons), 0]
         if ckpt is not None and ckpt.exists():
-            self._state, progress = self._read_checkpoint(ckpt, data_hash)
-            theta_sum = self._read_checkpoint_theta_sum(ckpt, self.n_neurons)
+            self._state, progress, theta_sum = self._read_checkpoint(ckpt, data_hash)
         self._theta_sum = theta_sum  # written with each checkpoint of this fit
         shape = self._shape(learning=True)
         if getattr(self, "_training_sim", None) is None or self._training_sim.shape != shape:
@@ -629,19 +628,17 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         write_npz(path, meta=np.array(json.dumps(meta)),
                   **{k: getattr(state, k) for k in _STATE_ARRAYS}, **extra)
 
-    @staticmethod
-    def _read_checkpoint_theta_sum(path: Path, n_neurons: int) -> list:
-        """[sum, count] of the thresholds averaged so far (recipe ``theta_average``)."""
-        with np.load(path, allow_pickle=False) as f:
-            count = int(json.loads(str(f["meta"])).get("theta_sum_count", 0))
-            total = np.array(f["theta_sum"], dtype=float) if count else np.zeros(n_neurons)
-        return [total, count]
-
-    def _read_checkpoint(self, path: Path, data_hash: str) -> tuple[NetworkState, TrainingProgress]:
+    def _read_checkpoint(self, path: Path, data_hash: str
+                         ) -> tuple[NetworkState, TrainingProgress, list]:
+        """State, progress and [sum, count] of the thresholds averaged so far
+        (recipe ``theta_average``) of a checkpoint."""
         try:
             with np.load(path, allow_pickle=False) as f:
                 meta = json.loads(str(f["meta"]))
                 state = NetworkState(*(np.array(f[k], dtype=float) for k in _STATE_ARRAYS))
+                count = int(meta.get("theta_sum_count", 0))
+                theta_sum = [np.array(f["theta_sum"], dtype=float) if count
+                             else np.zeros_like(state.theta), count]
         except Exception as err:  # noqa: BLE001 - any damage means the same to the user
             raise ModelFileError(
                 f"checkpoint {path} is damaged ({err}); delete it to start training afresh"
@@ -655,7 +652,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
                 f"checkpoint {path} belongs to a different training run (differs in: "
                 f"{', '.join(diff)}); use another checkpoint folder or delete it"
             )
-        return state, TrainingProgress(**meta["progress"])
+        return state, TrainingProgress(**meta["progress"]), theta_sum
 
     # ----------------------------------------------------------- state access
     def _set_state(self, state: NetworkState) -> None:

@@ -388,6 +388,17 @@ def jobs_int(text: str) -> int:
     return value
 
 
+def add_jobs_option(parser: argparse.ArgumentParser, default: int | None) -> None:
+    """Add ``--jobs N`` (parallel inference, ``DiehlCookSNN(n_jobs=N)``) to a script's parser."""
+    parser.add_argument("--jobs", type=jobs_int, default=default, metavar="N",
+                        help="inference (labelling, testing) in N parallel processes: the "
+                             "images are split into fixed blocks, each seeded from its "
+                             "index, N blocks run at once (-1: every core); results are the "
+                             "same for every N. Default: one stream of chunks, as in the "
+                             "published figures. Training is unaffected (sequential). See "
+                             "docs/performance.md, Threads")
+
+
 def check_config(condition: bool, message: str) -> None:
     """Raise :class:`ConfigError` with ``message`` unless ``condition``."""
     if not condition:

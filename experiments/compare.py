@@ -58,7 +58,7 @@ from __future__ import annotations
 
 import sys
 
-from brainsim.cli import jobs_int, make_parser, positive_int, run_script
+from brainsim.cli import add_jobs_option, make_parser, positive_int, run_script
 from brainsim.experiment import (BACKENDS, DEFAULT_COMPARE_CONFIG, compare_experiment,
                                  parse_validation)
 from brainsim.plasticity import RULES
@@ -98,13 +98,7 @@ def build_parser():
     parser.add_argument("--backend", choices=BACKENDS, default=D["backend"],
                         help="SNN simulation: compiled C++ (fast) or Brian2 runtime mode "
                              "(no compiler, slow)")
-    parser.add_argument("--jobs", type=jobs_int, default=D["jobs"], metavar="N",
-                        help="inference (labelling, testing) in N parallel processes: the "
-                             "images are split into fixed blocks, each seeded from its "
-                             "index, N blocks run at once (-1: every core); results are the "
-                             "same for every N. Default: one stream of chunks, as in the "
-                             "published figures. Training is unaffected (sequential). See "
-                             "docs/performance.md, Threads")
+    add_jobs_option(parser, D["jobs"])
     parser.add_argument("--learning-curve-points", type=positive_int, nargs="+",
                         default=D["learning_curve_points"], metavar="N",
                         help="training sizes of the learning curves (figure 5); default: "

@@ -29,7 +29,7 @@ Example (the paper's smallest network, 10,000 images)::
 
 from __future__ import annotations
 
-from brainsim.cli import jobs_int, make_parser, positive_int, run_script
+from brainsim.cli import add_jobs_option, make_parser, positive_int, run_script
 from brainsim.experiment import (BACKENDS, DEFAULT_SNN_CONFIG, SNN_BASELINES,
                                  parse_validation, snn_experiment)
 from brainsim.plasticity import RULES
@@ -74,13 +74,7 @@ def build_parser():
                         help="compiled C++ (fast) or Brian2 runtime mode (no compiler)")
     parser.add_argument("--threads", type=int, default=D["threads"],
                         help="OpenMP threads of the compiled network (0: single-threaded)")
-    parser.add_argument("--jobs", type=jobs_int, default=D["jobs"], metavar="N",
-                        help="inference (labelling, testing) in N parallel processes: the "
-                             "images are split into fixed blocks, each seeded from its "
-                             "index, N blocks run at once (-1: every core); results are the "
-                             "same for every N. Default: one stream of chunks, as in the "
-                             "published figures. Training is unaffected (sequential). See "
-                             "docs/performance.md, Threads")
+    add_jobs_option(parser, D["jobs"])
     parser.add_argument("--baselines", nargs="*", choices=SNN_BASELINES,
                         default=list(D["baselines"]),
                         help="models of the same size trained on the same images beside it")
