@@ -105,9 +105,10 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         the larger networks; see :mod:`brainsim.protocols`). Every pass shows
         the images in the same order, as the authors' code does; the spike
         trains differ between passes. A checkpoint resumes mid-pass.
-    n_repeats : int
+    n_repeats : int or None
         Presentations of each image during assignment and prediction whose
-        spike counts are summed (the paper averaged over repeats).
+        spike counts are summed. None (default): the recipe's
+        ``inference_repeats`` (1 for the faithful recipe).
     backend : str
         "standalone" (compiled C++, default), "runtime" (numpy, no compiler)
         or "cython".
@@ -194,7 +195,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         resting_time: float = float(M.resting_time / M.second),
         n_assign: int | None = None,
         n_epochs: int = 1,
-        n_repeats: int = 1,
+        n_repeats: int | None = None,
         backend: str = "standalone",
         chunk_size: int = 250,
         n_copies: int = 8,
@@ -275,9 +276,11 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
                 raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
 
-        for name in ("n_neurons", "n_epochs", "n_repeats", "chunk_size", "n_copies",
+        for name in ("n_neurons", "n_epochs", "chunk_size", "n_copies",
                      "inference_chunk_size", "checkpoint_every"):
             positive_int(name)
+        if self.n_repeats is not None:
+            positive_int("n_repeats")
         positive_int("openmp_threads", 0)
         self._check_n_jobs()
         if self.n_neurons < 2:
@@ -323,6 +326,12 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
     def _recipe(self) -> Recipe:
         """The recipe with its options applied (checked)."""
         return resolve_recipe(self.recipe, self.recipe_options)
+
+    def effective_n_repeats(self) -> int:
+        """Presentations per image while frozen: ``n_repeats`` or the recipe's."""
+        if self.n_repeats is not None:
+            return int(self.n_repeats)
+        return int(self._recipe().inference_repeats)
 
     def _rule(self) -> str:
         """The learning rule: ``learning_rule``, or the recipe's when that is None."""
@@ -682,8 +691,9 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         if getattr(self, "_inference_sim", None) is None or self._inference_sim.shape != shape:
             self._inference_sim = self._simulator(shape)
         bar = self._progress_bar(len(flat), desc)
-        common = dict(random_state=self.random_state + 1, n_repeats=self.n_repeats,
-                      on_chunk=lambda n: bar.update(n / self.n_repeats),
+        n_repeats = self.effective_n_repeats()
+        common = dict(random_state=self.random_state + 1, n_repeats=n_repeats,
+                      on_chunk=lambda n: bar.update(n / n_repeats),
                       encode=self._encoder(), controls=self._controls())
         try:
             if n_jobs is None:  # one stream of chunks (the published figures)

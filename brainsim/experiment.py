@@ -91,7 +91,8 @@ DEFAULT_SNN_CONFIG: Mapping[str, Any] = MappingProxyType({
     "n_assign": None,         # training images that label the neurons (None: n_train)
     "n_test": None,           # test images (None: all)
     "protocol": None,         # "paper": n_train, epochs, n_assign, n_test of [DC15]
-    "n_repeats": 1,           # presentations per image in assignment and test, summed
+    "n_repeats": None,        # presentations per image in assignment and test, summed
+    #                           (None: the recipe's inference_repeats)
     "backend": "standalone",  # compiled C++; "runtime"/"cython": no compiler needed
     "threads": 0,             # OpenMP threads of the compiled network (0: one)
     "jobs": None,             # inference blocks run at once (None: one stream; -1: all cores)
@@ -338,7 +339,7 @@ def resolve_snn_config(config: Mapping[str, Any] | None = None) -> dict[str, Any
         raise ConfigError(f"unknown protocol {cfg['protocol']!r}; choose one of "
                           f"{', '.join(PROTOCOLS)} or None")
     for key, minimum, optional in [("n_neurons", 2, False), ("seed", 0, False),
-                                   ("epochs", 1, False), ("n_repeats", 1, False),
+                                   ("epochs", 1, False), ("n_repeats", 1, True),
                                    ("threads", 0, False), ("checkpoint_every", 1, False),
                                    ("n_train", 1, True), ("n_assign", 1, True),
                                    ("n_test", 1, True)]:
@@ -618,6 +619,7 @@ def snn_experiment(config: Mapping[str, Any] | None = None,
         "test_images_per_s": len(data.y_test) / test_seconds if test_seconds else None,
         "unassigned_neurons": int(np.sum(snn.assignments_ < 0)),
         "mean_test_spikes_per_image": float(test.counts.sum(axis=1).mean()),
+        "presentations_per_image": snn.effective_n_repeats(),  # while frozen; counts are summed
         "recipe": cfg["recipe"], "split": split,
     }}
     models["snn_logreg"] = logreg_readout_entry(snn, data.y_train[:n_assign], test.counts,

@@ -47,6 +47,10 @@ off alone (:meth:`Recipe.without`, used by :mod:`brainsim.ablation`).
       mean), so that faint and bold digits drive the network alike
       (divisive normalisation of the input, M. Carandini and D. J. Heeger
       (2012), Nat. Rev. Neurosci. 13:51);
+    * ``inference_repeats``: the frozen network sees every image
+      ``inference_repeats`` times and sums the spike counts (fewer chance
+      wins of the Poisson input in the label vote; the estimator's
+      ``n_repeats``, when given, overrides it);
     * ``more_passes``: ``n_passes`` passes, or as many as it takes to show
       ``min_images`` images (1,010 digits images are too few for a neuron to
       settle on a prototype: each wins about ten).
@@ -123,6 +127,11 @@ class Recipe:
         (about one per ``chunk_size`` presentations) instead of the last ones,
         which carry the jitter of the latest spikes; 0: the last thresholds
         ([DC15]). Further training continues from the mean.
+    inference_repeats : int
+        Presentations of each image while the network is frozen (label
+        assignment and prediction), their spike counts summed, when the
+        estimator's ``n_repeats`` is None (its default); 1: [DC15]'s single
+        presentation of every image.
     homeostasis_speed : float
         Speed of the threshold adaptation while learning, as a multiple of
         [DC15]'s: theta_plus (0.05 mV per spike) times this factor and
@@ -147,6 +156,7 @@ class Recipe:
     min_images: int = 0
     homeostasis_speed: float = 1.0
     theta_average: float = 0.0
+    inference_repeats: int = 1
     rule: str = DEFAULT_RULE
 
     # ----------------------------------------------------------- schedules
@@ -218,6 +228,7 @@ MECHANISMS: dict[str, dict[str, Any]] = {
     "more_passes": {"n_passes": 1, "min_images": 0},
     "homeostasis_speed": {"homeostasis_speed": 1.0},
     "theta_average": {"theta_average": 0.0},
+    "inference_repeats": {"inference_repeats": 1},
     "instar_rule": {"rule": DEFAULT_RULE},
 }
 
@@ -304,7 +315,8 @@ def resolve_recipe(name: str, options: dict | None = None) -> Recipe:
                               f"got {value!r}")
     if options.get("eta_final", 1.0) == 0:
         raise ConfigError("recipe option eta_final must be > 0 (a fraction of the start rate)")
-    for key, least in (("n_passes", 1), ("min_images", 0), ("eta_half_images", 0)):
+    for key, least in (("n_passes", 1), ("min_images", 0), ("eta_half_images", 0),
+                       ("inference_repeats", 1)):
         if key in options and (isinstance(options[key], bool) or not isinstance(
                 options[key], int) or options[key] < least):
             raise ConfigError(f"recipe option {key} must be an integer >= {least}, "

@@ -69,7 +69,8 @@ def build_parser():
                              "(2015) for --n-neurons (100: 40,000 images; 400, 1600, 6400: "
                              "3, 7, 15 epochs of 60,000; label on 60,000, test on 10,000)")
     parser.add_argument("--n-repeats", type=positive_int, default=D["n_repeats"],
-                        help="presentations per image for assignment and test, counts summed")
+                        help="presentations per image for assignment and test, counts summed "
+                             "(default: the recipe's, 1 for diehl_cook_2015)")
     parser.add_argument("--backend", choices=BACKENDS, default=D["backend"],
                         help="compiled C++ (fast) or Brian2 runtime mode (no compiler)")
     parser.add_argument("--threads", type=int, default=D["threads"],

@@ -22,7 +22,7 @@ from brainsim.simulation import ChunkOutput, NetworkState
 ALL_ON = {"eta_start": 5.0, "eta_final": 0.1, "w_inh": 25.0, "theta_decay": False,
           "input_normalisation": True, "n_passes": 2, "rule": "instar",
           "min_images": 0, "w_inh_inference": None, "eta_half_images": 50,
-          "homeostasis_speed": 4.0, "theta_average": 0.2}
+          "homeostasis_speed": 4.0, "theta_average": 0.2, "inference_repeats": 3}
 
 # ----------------------------------------------------------------------------- recipes
 
@@ -269,6 +269,26 @@ def test_more_passes_show_every_image_again_in_new_orders(recorded):
         assert sorted(map(bytes, block)) == sorted(map(bytes, flat))
     # the schedule spans all passes: the last chunk has the smallest rate
     assert train.chunks[-1].eta_scale == min(c.eta_scale for c in train.chunks)
+
+
+def test_frozen_network_sees_each_image_the_recipes_number_of_times(recorded):
+    from brainsim.classifier import DiehlCookSNN
+
+    X = _images(5)
+    options = {"inference_repeats": 3, "min_images": 0}
+    snn = DiehlCookSNN(n_neurons=4, recipe="local_plus", recipe_options=options,
+                       chunk_size=5, n_copies=1, inference_chunk_size=4, progress=False)
+    snn.partial_fit(X)
+    counts = snn.transform(X)
+    shown = np.vstack([c.stimulus for s in recorded if not s.shape.learning for c in s.chunks])
+    assert (shown.sum(axis=1) > 0).sum() == 15  # every image three times
+    np.testing.assert_array_equal(counts[:, 0], 15)  # five spikes per presentation, summed
+    assert snn.effective_n_repeats() == 3
+    # an explicit n_repeats overrides the recipe; the faithful recipe shows each image once
+    assert snn.set_params(n_repeats=1).transform(X)[:, 0].tolist() == [5] * 5
+    assert DiehlCookSNN().effective_n_repeats() == 1
+    with pytest.raises(ConfigError, match="inference_repeats must be an integer >= 1"):
+        R.resolve_recipe("local_plus", {"inference_repeats": 0})
 
 
 def test_inference_uses_the_final_inhibition(recorded):
