@@ -23,6 +23,8 @@ Example
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import hashlib
 import json
 import os
@@ -613,8 +615,10 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         return lock_folder(self.checkpoint_dir, what="checkpoint folder")
 
     def _checkpoint_identity(self, data_hash: str) -> dict:
-        recipe = self._recipe()
-        extra = {} if recipe == Recipe(DEFAULT_RECIPE) else {"recipe": recipe.to_dict()}
+        # inference_repeats acts on the frozen network only: not part of a training run
+        recipe = replace(self._recipe(), inference_repeats=1)
+        extra = {} if recipe == Recipe(DEFAULT_RECIPE) else {
+            "recipe": {k: v for k, v in recipe.to_dict().items() if k != "inference_repeats"}}
         return dict(**extra, n_neurons=self.n_neurons, learning_rule=self._rule(),
                     presentation_time=self.presentation_time, resting_time=self.resting_time,
                     chunk_size=self.chunk_size, random_state=self.random_state,

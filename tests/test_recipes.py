@@ -291,6 +291,26 @@ def test_frozen_network_sees_each_image_the_recipes_number_of_times(recorded):
         R.resolve_recipe("local_plus", {"inference_repeats": 0})
 
 
+def test_a_finished_training_run_can_be_read_out_with_more_repeats(recorded, tmp_path):
+    from brainsim.classifier import DiehlCookSNN
+    from brainsim.errors import ModelFileError
+
+    X = _images(10)
+
+    def snn(**options):
+        return DiehlCookSNN(n_neurons=4, recipe="local_plus", chunk_size=5, progress=False,
+                            checkpoint_dir=str(tmp_path),
+                            recipe_options={"min_images": 0, **options})
+
+    first = snn(inference_repeats=1).partial_fit(X)
+    n_learning_chunks = sum(len(s.chunks) for s in recorded if s.shape.learning)
+    again = snn(inference_repeats=3).partial_fit(X)  # the checkpoint is of the same run
+    assert sum(len(s.chunks) for s in recorded if s.shape.learning) == n_learning_chunks
+    np.testing.assert_array_equal(again.weights_, first.weights_)
+    with pytest.raises(ModelFileError, match="different training run.*recipe"):
+        snn(w_inh=30.0).partial_fit(X)  # a learning mechanism is part of the run
+
+
 def test_inference_uses_the_final_inhibition(recorded):
     from brainsim.classifier import DiehlCookSNN
 
