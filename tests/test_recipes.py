@@ -565,7 +565,8 @@ def test_ablation_switches_each_mechanism_off_and_writes_its_table(recorded, tmp
         assert m not in R.resolve_recipe(name, options).mechanisms()
     # one mechanism: switching it off is the faithful network, named so, not run twice
     one = ablation_variants("local_plus", {"rule": "power_law", "min_images": 0,
-                                           "w_inh_inference": None, "theta_average": 0.0})
+                                           "w_inh_inference": None, "theta_average": 0.0,
+                                           "inference_repeats": 1})
     assert list(one) == ["local_plus", "- inhibition (= diehl_cook_2015)"]
     assert R.resolve_recipe(*one["- inhibition (= diehl_cook_2015)"]).mechanisms() == []
     with pytest.raises(ConfigError, match="no mechanism"):
