@@ -16,7 +16,9 @@ off alone (:meth:`Recipe.without`, used by :mod:`brainsim.ablation`).
     instar rule (every input weight of a neuron that fires moves towards the
     presynaptic trace, :mod:`brainsim.plasticity`), strong lateral inhibition
     while learning and the faithful inhibition while frozen, and a small
-    training set repeated until 3,000 images were shown. The mechanisms
+    training set repeated until 3,000 images were shown; the frozen network
+    uses thresholds averaged over the end of training and sees every image
+    3 times. The mechanisms
     available as switches (fields of :class:`Recipe`, set through
     ``recipe_options``):
 
