@@ -48,6 +48,7 @@ from brainsim.presentation import (
     TrainingProgress,
     infer_blocks,
     infer_chunks,
+    parallel_blocks,
     train_chunks,
 )
 from brainsim.recipes import DEFAULT_RECIPE, Recipe, resolve_recipe
@@ -312,18 +313,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
 
     def _check_n_jobs(self) -> int | None:
         """``n_jobs`` checked; returns the number of blocks run at once (None: no blocks)."""
-        value = self.n_jobs
-        if value is None:
-            return None
-        if (isinstance(value, bool) or not isinstance(value, (int, np.integer))
-                or not (value >= 1 or value == -1)):
-            raise ConfigError(f"n_jobs must be None, -1 (all cores) or an integer >= 1, "
-                              f"got {value!r}")
-        if value == -1:
-            from joblib import cpu_count  # the cores this process may use
-
-            return max(1, int(cpu_count()))
-        return int(value)
+        return parallel_blocks(self.n_jobs)
 
     def _recipe(self) -> Recipe:
         """The recipe with its options applied (checked)."""

@@ -268,6 +268,37 @@ class _Cancellable:
         return self.simulator.run(state, chunk)
 
 
+def parallel_blocks(n_jobs, name: str = "n_jobs") -> int | None:
+    """Blocks of :func:`infer_blocks` run at once for an ``n_jobs`` value, checked.
+
+    Parameters
+    ----------
+    n_jobs : int or None
+        None (one stream of chunks, no blocks), -1 (every core this process may
+        use) or a whole number >= 1.
+    name : str
+        The option's name in the error message (``n_jobs``, or ``jobs`` in a config).
+
+    Raises
+    ------
+    ConfigError
+        Any other value, in one line.
+    """
+    from brainsim.errors import ConfigError
+
+    if n_jobs is None:
+        return None
+    if (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer))
+            or not (n_jobs >= 1 or n_jobs == -1)):
+        raise ConfigError(f"{name} must be None, -1 (all cores) or an integer >= 1, "
+                          f"got {n_jobs!r}")
+    if n_jobs == -1:
+        from joblib import cpu_count  # the cores this process may use
+
+        return max(1, int(cpu_count()))
+    return int(n_jobs)
+
+
 def block_bounds(n_images: int, block_size: int) -> list[tuple[int, int]]:
     """(start, stop) of each block of ``block_size`` images (the last may be shorter)."""
     if block_size < 1:
