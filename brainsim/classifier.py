@@ -23,13 +23,12 @@ Example
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import hashlib
 import json
 import os
 import time
 import warnings
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
