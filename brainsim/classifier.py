@@ -524,8 +524,9 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         return _check_labels(y, n)
 
     def _learn(self, flat: np.ndarray) -> None:
+        recipe = self._recipe()
         passes = flat
-        n_passes = self._recipe().passes(len(flat))
+        n_passes = recipe.passes(len(flat))
         if n_passes > 1:  # recipe: later passes in new random orders (no labels involved)
             rng = np.random.default_rng([self.random_state, 1])
             passes = np.concatenate([flat] + [flat[rng.permutation(len(flat))]
@@ -537,7 +538,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             str(flat.dtype).encode() + np.ascontiguousarray(flat).tobytes()).hexdigest()
         # recipe: the frozen network's thresholds are the mean of those at the ends of the
         # chunks in the last part of the fit (a sum kept in the checkpoints too)
-        window_start = len(stim) * (1.0 - self._recipe().theta_average)
+        window_start = len(stim) * (1.0 - recipe.theta_average)
         theta_sum = [np.zeros(self.n_neurons), 0]
         if ckpt is not None and ckpt.exists():
             self._state, progress, theta_sum = self._read_checkpoint(ckpt, data_hash)
@@ -548,7 +549,6 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         sim = self._training_sim
         bar = self._progress_bar(len(stim), f"training ({self._rule()}, {self.recipe}"
                                  + (f", {self.n_epochs} epochs)" if self.n_epochs > 1 else ")"))
-        recipe = self._recipe()
         schedule = None
         if recipe.scheduled:  # learning rate and inhibition over the whole of this fit
             def schedule(fraction: float) -> dict:
