@@ -467,12 +467,29 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             raise NotFittedError(
                 "neurons have no labels yet; call fit(X, y) or assign(X, y) first")
 
-    def partial_fit(self, X) -> "DiehlCookSNN":
+    def partial_fit(self, X, *, passes: int | None = None) -> "DiehlCookSNN":
         """Continue unsupervised STDP learning on the images `X` (labels unused).
 
         The first call initialises the network. Thresholds keep adapting.
         Shows `X` ``n_epochs`` times, in the same order each time.
+
+        Parameters
+        ----------
+        X : array_like, shape (n, h, w) or (n, n_pixels)
+            Images with values in 0..255.
+        passes : int, optional
+            Presentations of every image of `X` within each epoch: in their
+            order, then in new random orders (no labels). None (default): the
+            recipe's ``n_passes`` (1 for both recipes): a batch is shown once,
+            however small. The recipe's ``min_images`` (repeat a small
+            training set until that many images were shown) applies to
+            :meth:`fit`, which passes :meth:`training_passes`; a caller that
+            streams a training set in parts and wants the same schedule passes
+            ``training_passes(n)`` of the whole set with each part.
         """
+        if passes is not None and (isinstance(passes, bool) or not isinstance(
+                passes, (int, np.integer)) or passes < 1):
+            raise ConfigError(f"passes must be a whole number >= 1, got {passes!r}")
         self._validate_params()
         if not hasattr(self, "weights_"):
             flat = self._check_X(X, fitting=True)
@@ -488,8 +505,17 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             flat = self._check_X(X, fitting=False)
             self._state = self._get_state()
         with self._checkpoint_folder_lock():  # one training process per checkpoint folder
-            self._learn(flat)
+            self._learn(flat, self._recipe().n_passes if passes is None else int(passes))
         return self
+
+    def training_passes(self, n_images: int) -> int:
+        """Passes :meth:`fit` makes over `n_images` training images.
+
+        The recipe's ``n_passes``, or more where its ``min_images`` asks for a
+        small training set to be repeated (``local_plus``: 3 passes over the
+        1,010 training images of the digits default, 1 over MNIST).
+        """
+        return self._recipe().passes(int(n_images))
 
     def fit(self, X, y) -> "DiehlCookSNN":
         """Learn from `X` without labels, then assign labels with `y`.
@@ -515,7 +541,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         for attr in ("weights_", "assignments_"):
             if hasattr(self, attr):
                 delattr(self, attr)
-        self.partial_fit(X)
+        self.partial_fit(X, passes=self.training_passes(len(X)))
         n_assign = len(X) if self.n_assign is None else min(self.n_assign, len(X))
         return self._assign(X[:n_assign], y[:n_assign], classes)
 
@@ -523,10 +549,11 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         """Labels as a 1-D array of ``n`` values (any type scikit-learn accepts)."""
         return _check_labels(y, n)
 
-    def _learn(self, flat: np.ndarray) -> None:
+    def _learn(self, flat: np.ndarray, n_passes: int) -> None:
         recipe = self._recipe()
         passes = flat
-        n_passes = recipe.passes(len(flat))
+        # a number of passes other than fit's is part of the run (checkpoint identity)
+        self._other_passes = None if n_passes == recipe.passes(len(flat)) else n_passes
         if n_passes > 1:  # recipe: later passes in new random orders (no labels involved)
             rng = np.random.default_rng([self.random_state, 1])
             passes = np.concatenate([flat] + [flat[rng.permutation(len(flat))]
@@ -575,7 +602,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             )
         finally:
             bar.close()
-            del self._theta_sum
+            del self._theta_sum, self._other_passes
         self.timings_["train"] = self.timings_.get("train", 0.0) + time.perf_counter() - start
         if theta_sum[1]:
             state = state.copy()
@@ -612,7 +639,12 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
                     presentation_time=self.presentation_time, resting_time=self.resting_time,
                     chunk_size=self.chunk_size, random_state=self.random_state,
                     n_features=self.n_features_in_, data_sha256=data_hash,
-                    **self._epochs_identity())
+                    **self._epochs_identity(), **self._passes_identity())
+
+    def _passes_identity(self) -> dict:
+        # absent when the passes are fit's for these images (checkpoints of earlier versions)
+        other = getattr(self, "_other_passes", None)
+        return {} if other is None else {"passes": int(other)}
 
     def _epochs_identity(self) -> dict:
         # absent for one epoch, so that checkpoints of earlier versions stay valid

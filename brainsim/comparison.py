@@ -162,8 +162,12 @@ def train_snn_stages(snn, data, points: list[int], n_assign: int | None, log: Lo
     previous = 0
     test = y_pred = None
     assign_seconds = test_seconds = 0.0
+    # every stage shows its new images as often as a fit on all of them would
+    # (local_plus: 3 passes over the digits training set), not one more time
+    # per stage for each small part
+    passes = snn.training_passes(points[-1]) if points else 1
     for p in points:
-        snn.partial_fit(data.X_train[previous:p])
+        snn.partial_fit(data.X_train[previous:p], passes=passes)
         previous = p
         k = p if n_assign is None else min(n_assign, p)
         t0 = time.perf_counter()
@@ -199,7 +203,7 @@ def train_other_recipes(others: Mapping[str, Any], data, cfg: Mapping[str, Any],
     models = {}
     n_train = len(data.y_train)
     for recipe, net in others.items():
-        net.partial_fit(data.X_train)
+        net.partial_fit(data.X_train, passes=net.training_passes(n_train))
         k = n_train if cfg["n_assign"] is None else min(cfg["n_assign"], n_train)
         t0 = time.perf_counter()
         net.assign(data.X_train[:k], data.y_train[:k])

@@ -592,7 +592,8 @@ def snn_experiment(config: Mapping[str, Any] | None = None,
         shutil.rmtree(checkpoint_dir)
     snn = DiehlCookSNN(**dict(snn_kwargs(cfg), checkpoint_dir=checkpoint_dir))
 
-    snn.partial_fit(data.X_train[:n_train])  # STDP, no labels, `epochs` passes
+    # STDP, no labels; `epochs` epochs of the recipe's passes (fit's schedule)
+    snn.partial_fit(data.X_train[:n_train], passes=snn.training_passes(n_train))
     snn.assign(data.X_train[:n_assign], data.y_train[:n_assign])
     t0 = time.perf_counter()
     test = snn.respond(data.X_test, desc="test")

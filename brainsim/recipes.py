@@ -121,7 +121,9 @@ class Recipe:
     min_images : int
         Show the training images in as many passes (at least ``n_passes``) as
         it takes to present at least this many images: a small training set
-        is repeated, a large one is shown once (0: ``n_passes`` alone).
+        is repeated, a large one is shown once (0: ``n_passes`` alone). This
+        is ``fit``'s schedule; ``partial_fit`` shows a batch ``n_passes``
+        times unless given ``passes``.
     theta_average : float
         Fraction (0..1) of the images of a fit, at its end, over which the
         thresholds are averaged for the frozen network: ``theta_`` is the mean

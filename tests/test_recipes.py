@@ -271,6 +271,63 @@ def test_more_passes_show_every_image_again_in_new_orders(recorded):
     assert train.chunks[-1].eta_scale == min(c.eta_scale for c in train.chunks)
 
 
+def _learned_rows(recorded) -> int:
+    """Training presentations recorded (padding rows are empty)."""
+    return sum(int((c.stimulus.sum(axis=1) > 0).sum())
+               for s in recorded if s.shape.learning for c in s.chunks)
+
+
+@pytest.mark.filterwarnings("ignore::brainsim.classifier.LabelWarning")  # neuron 0 wins all
+def test_min_images_repeats_a_small_training_set_in_fit_not_each_partial_fit(recorded, tmp_path):
+    from brainsim.classifier import DiehlCookSNN
+    from brainsim.errors import ModelFileError
+
+    X, y = _images(10), np.arange(10) % 2
+
+    def snn(**kw):
+        return DiehlCookSNN(n_neurons=4, recipe="local_plus", recipe_options={"min_images": 30},
+                            chunk_size=5, progress=False, **kw)
+
+    assert snn().training_passes(10) == 3 and snn().training_passes(1000) == 1
+    snn().fit(X, y)
+    assert _learned_rows(recorded) == 30  # fit: 3 passes make the 30 images asked for
+    recorded.clear()
+    streamed = snn().partial_fit(X)
+    assert _learned_rows(recorded) == 10  # a batch is shown once, however small
+    streamed.partial_fit(X[:4])
+    assert _learned_rows(recorded) == 14 and streamed.n_training_images_ == 14
+    recorded.clear()
+    snn().partial_fit(X, passes=2)
+    assert _learned_rows(recorded) == 20
+    with pytest.raises(ConfigError, match="passes must be a whole number >= 1, got 0"):
+        snn().partial_fit(X, passes=0)
+    # fit's passes resume fit's checkpoint; other passes are another training run
+    ckpt = str(tmp_path / "ckpt")
+    snn(checkpoint_dir=ckpt).partial_fit(X, passes=3)
+    recorded.clear()
+    snn(checkpoint_dir=ckpt).fit(X, y)
+    assert _learned_rows(recorded) == 0  # finished: read back, not learned again
+    with pytest.raises(ModelFileError, match="different training run"):
+        snn(checkpoint_dir=ckpt).partial_fit(X)
+
+
+@pytest.mark.filterwarnings("ignore::brainsim.classifier.LabelWarning")  # neuron 0 wins all
+def test_learning_curve_stages_show_each_part_as_often_as_one_fit_would(recorded):
+    from types import SimpleNamespace
+
+    from brainsim.classifier import DiehlCookSNN
+    from brainsim.comparison import train_snn_stages
+
+    X, y = _images(12), np.arange(12) % 3
+    data = SimpleNamespace(X_train=X, y_train=y, X_test=X[:3], y_test=y[:3])
+    snn = DiehlCookSNN(n_neurons=4, recipe="local_plus", recipe_options={"min_images": 36},
+                       chunk_size=6, progress=False)
+    _, _, curve, _, _ = train_snn_stages(snn, data, [3, 6, 12], None)
+    assert curve["n_train"] == [3, 6, 12]
+    # 3 passes over every new part (36 images in all), not 12 over the first 3 images
+    assert _learned_rows(recorded) == 36 and snn.n_training_images_ == 12
+
+
 def test_frozen_network_sees_each_image_the_recipes_number_of_times(recorded):
     from brainsim.classifier import DiehlCookSNN
 
