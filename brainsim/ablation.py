@@ -24,6 +24,7 @@ import numpy as np
 from brainsim.datasets import Dataset
 from brainsim.errors import ConfigError
 from brainsim.recipes import DEFAULT_RECIPE, resolve_recipe
+from brainsim.seeds import seed_sd
 
 __all__ = ["ablation_variants", "run_ablation", "ablation_table", "write_ablation",
            "evaluate_recipe", "compare_recipes"]
@@ -131,7 +132,7 @@ def ablation_table(result: dict[str, Any]) -> str:
     lines = [
         f"Validation accuracy ({result['n_validation']} images held out of the training "
         f"set; {result['n_train']} training images; {result['n_neurons']} neurons; "
-        f"seeds {', '.join(map(str, result['seeds']))}); mean +- standard deviation over seeds.",
+        f"seeds {', '.join(map(str, result['seeds']))}); mean +- sample standard deviation (ddof 1) over seeds.",
         "",
         "| variant | label vote (%) | change vs full (points) | linear read-out (%) "
         "| dead neurons | greedy neurons |",
@@ -141,8 +142,8 @@ def ablation_table(result: dict[str, Any]) -> str:
         acc = 100 * np.asarray(e["accuracy"])
         lr = 100 * np.asarray(e["logreg_accuracy"])
         lines.append(
-            f"| {name} | {acc.mean():.1f} +- {acc.std():.1f} | {acc.mean() - 100 * ref:+.1f} "
-            f"| {lr.mean():.1f} +- {lr.std():.1f} | {np.mean(e['dead']):.1f} "
+            f"| {name} | {acc.mean():.1f} +- {seed_sd(acc):.1f} | {acc.mean() - 100 * ref:+.1f} "
+            f"| {lr.mean():.1f} +- {seed_sd(lr):.1f} | {np.mean(e['dead']):.1f} "
             f"| {np.mean(e['greedy']):.1f} |"
         )
     return "\n".join(lines) + "\n"
@@ -164,7 +165,7 @@ def write_ablation(result: dict[str, Any], out_dir: str | Path, *, config: dict,
     out.mkdir(parents=True, exist_ok=True)
     models = {
         name: {"test_accuracy": float(np.mean(e["accuracy"])), "split": "validation",
-               "accuracy_std": float(np.std(e["accuracy"])),
+               "accuracy_std": seed_sd(e["accuracy"]),
                "logreg_accuracy": float(np.mean(e["logreg_accuracy"])),
                "n_train": result["n_train"], "n_test": result["n_validation"], **e}
         for name, e in result["variants"].items()

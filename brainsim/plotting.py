@@ -813,7 +813,7 @@ def plot_ablation(
     ylabel: str = "Validation accuracy (%)",
     title: str | None = "Ablation: one mechanism off at a time",
 ) -> Axes:
-    """Accuracy of each variant of a recipe, mean and every seed.
+    """Accuracy of each variant of a recipe: mean, sample sd over seeds, every seed.
 
     Parameters
     ----------
@@ -838,7 +838,7 @@ def plot_ablation(
         if acc.size == 0:
             raise ConfigError(f"results[{name!r}] is empty.")
         ax.bar(k, acc.mean(), color="C1" if name == reference else "C0", alpha=0.6,
-               yerr=acc.std() if acc.size > 1 else None, capsize=3)
+               yerr=np.std(acc, ddof=1) if acc.size > 1 else None, capsize=3)
         ax.plot(np.full(acc.size, k), acc, "k.", ms=4)
     if reference is not None and reference in results:
         ax.axhline(100 * np.mean(results[reference]), color="C1", lw=0.8, ls="--")

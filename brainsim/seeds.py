@@ -32,8 +32,16 @@ GAP_RULE = (
 )
 
 
-def _sd(values: np.ndarray) -> float:
-    return float(np.std(values, ddof=1)) if len(values) > 1 else float("nan")
+def seed_sd(values) -> float:
+    """Sample standard deviation (ddof 1) of per-seed values; NaN for one seed.
+
+    The spread over seeds that every script of brainsim reports.
+    """
+    values = np.asarray(values, dtype=float)
+    return float(np.std(values, ddof=1)) if values.size > 1 else float("nan")
+
+
+_sd = seed_sd
 
 
 def seed_statistics(models_by_seed: Mapping[Any, Mapping[str, Mapping[str, Any]]]) -> dict:

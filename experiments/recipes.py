@@ -33,6 +33,7 @@ from brainsim.cli import (
 from brainsim.datasets import validation_split
 from brainsim.experiment import BACKENDS
 from brainsim.recipes import RECIPES
+from brainsim.seeds import seed_sd
 
 
 def validation_size(text: str) -> int | float:
@@ -79,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         for suffix, key in (("", "accuracy"), ("_logreg", "logreg_accuracy")):
             acc = np.asarray(res[key])
             models[f"snn_{name}{suffix}"] = {
-                "test_accuracy": float(acc.mean()), "accuracy_std": float(acc.std()),
+                "test_accuracy": float(acc.mean()), "accuracy_std": seed_sd(acc),
                 "per_seed": acc.tolist(), "seeds": args.seeds, "split": split,
                 "n_train": len(data.y_train), "n_test": len(data.y_test), "recipe": name,
                 "readout": "logistic regression on spike counts" if suffix else "label vote",
@@ -87,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
                 "greedy": [r["greedy"] for r in res["runs"]],
                 "seconds": [r["seconds"] for r in res["runs"]],
             }
-            print(f"snn_{name}{suffix}: {100 * acc.mean():.1f} +- {100 * acc.std():.1f} % "
+            print(f"snn_{name}{suffix}: {100 * acc.mean():.1f} +- {100 * seed_sd(acc):.1f} % "
                   f"({split}, {len(data.y_test)} images, seeds {args.seeds})")
 
     import matplotlib.pyplot as plt

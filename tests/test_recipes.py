@@ -642,6 +642,22 @@ def test_ablation_switches_each_mechanism_off_and_writes_its_table(recorded, tmp
     assert all(p.exists() for p in files)
 
 
+def test_ablation_spread_is_the_sample_standard_deviation_over_seeds(tmp_path):
+    from brainsim.ablation import ablation_table, write_ablation
+    from brainsim.seeds import seed_sd
+
+    entry = dict(accuracy=[0.80, 0.90, 1.00], logreg_accuracy=[0.9, 0.9, 0.9], dead=[0, 1, 2],
+                 greedy=[0, 0, 0])
+    result = dict(variants={"local_plus": entry}, reference="local_plus", n_validation=10,
+                  n_train=20, n_neurons=4, seeds=[0, 1, 2])
+    # ddof 1: sqrt(((-10)^2 + 0 + 10^2) / 2) = 10 points (ddof 0 would give 8.2)
+    assert "| local_plus | 90.0 +- 10.0 | +0.0 | 90.0 +- 0.0 | 1.0 | 0.0 |" in ablation_table(result)
+    write_ablation(result, tmp_path, config={}, timings={})
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["models"]["local_plus"]["accuracy_std"] == pytest.approx(0.1)
+    assert np.isnan(seed_sd([0.9]))  # one seed has no spread
+
+
 @pytest.mark.slow
 def test_local_plus_learns_digits_end_to_end(standalone_cache):
     """The compiled local_plus network (inhibition set per run) learns digits, well above chance."""
