@@ -122,7 +122,10 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
     inference_chunk_size : int
         Presentation slots per copy and run when learning is off.
     openmp_threads : int
-        Threads of the compiled binary (0: single-threaded build).
+        Threads of the compiled binary (0: single-threaded build). On a 2-core
+        machine the single-threaded build was the fastest up to 1,600 neurons
+        (2 threads: 0.77x training at 1,600); use `n_jobs` to spread inference
+        over cores (docs/performance.md, Threads).
     n_jobs : int or None
         Inference (label assignment, :meth:`respond`, :meth:`transform`,
         :meth:`predict`, :meth:`score`) in parallel processes. None (default):

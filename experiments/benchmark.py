@@ -58,7 +58,9 @@ def build_parser():
                         help="network copies simulated side by side for inference "
                              "(default: 8 up to 400 neurons, then at most 3,200 neurons in all)")
     parser.add_argument("--threads", type=int, default=0,
-                        help="OpenMP threads of the compiled network (0: single-threaded)")
+                        help="OpenMP threads of the compiled network (0: single-threaded, the "
+                             "fastest for up to 1,600 neurons on 2 cores; use --jobs to "
+                             "spread inference over cores; docs/performance.md, Threads)")
     parser.add_argument("--jobs", type=jobs_int, default=None, metavar="N",
                         help="also measure inference in parallel blocks (DiehlCookSNN n_jobs) "
                              "with 1 and with N jobs on the same --n-infer images (-1: every "

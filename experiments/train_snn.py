@@ -74,7 +74,9 @@ def build_parser():
     parser.add_argument("--backend", choices=BACKENDS, default=D["backend"],
                         help="compiled C++ (fast) or Brian2 runtime mode (no compiler)")
     parser.add_argument("--threads", type=int, default=D["threads"],
-                        help="OpenMP threads of the compiled network (0: single-threaded)")
+                        help="OpenMP threads of the compiled network (0: single-threaded, the "
+                             "fastest for up to 1,600 neurons on 2 cores; use --jobs to "
+                             "spread inference over cores; docs/performance.md, Threads)")
     add_jobs_option(parser, D["jobs"])
     parser.add_argument("--baselines", nargs="*", choices=SNN_BASELINES,
                         default=list(D["baselines"]),
