@@ -31,8 +31,8 @@ import time
 from pathlib import Path
 
 from brainsim.benchmark import BenchmarkOptions, run_benchmark
-from brainsim.cli import (jobs_int, load_dataset_from_args, make_parser, positive_int, run_script,
-                          write_metrics)
+from brainsim.cli import (add_threads_option, jobs_int, load_dataset_from_args, make_parser,
+                          positive_int, run_script, write_metrics)
 
 
 def build_parser():
@@ -57,10 +57,7 @@ def build_parser():
     parser.add_argument("--n-copies", type=positive_int, default=None,
                         help="network copies simulated side by side for inference "
                              "(default: 8 up to 400 neurons, then at most 3,200 neurons in all)")
-    parser.add_argument("--threads", type=int, default=0,
-                        help="OpenMP threads of the compiled network (0: single-threaded, the "
-                             "fastest for up to 1,600 neurons on 2 cores; use --jobs to "
-                             "spread inference over cores; docs/performance.md, Threads)")
+    add_threads_option(parser, 0)
     parser.add_argument("--jobs", type=jobs_int, default=None, metavar="N",
                         help="also measure inference in parallel blocks (DiehlCookSNN n_jobs) "
                              "with 1 and with N jobs on the same --n-infer images (-1: every "

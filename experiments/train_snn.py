@@ -29,7 +29,7 @@ Example (the paper's smallest network, 10,000 images)::
 
 from __future__ import annotations
 
-from brainsim.cli import add_jobs_option, make_parser, positive_int, run_script
+from brainsim.cli import add_jobs_option, add_threads_option, make_parser, positive_int, run_script
 from brainsim.experiment import (BACKENDS, DEFAULT_SNN_CONFIG, SNN_BASELINES,
                                  parse_validation, snn_experiment)
 from brainsim.plasticity import RULES
@@ -73,10 +73,7 @@ def build_parser():
                              "(default: the recipe's, 1 for diehl_cook_2015)")
     parser.add_argument("--backend", choices=BACKENDS, default=D["backend"],
                         help="compiled C++ (fast) or Brian2 runtime mode (no compiler)")
-    parser.add_argument("--threads", type=int, default=D["threads"],
-                        help="OpenMP threads of the compiled network (0: single-threaded, the "
-                             "fastest for up to 1,600 neurons on 2 cores; use --jobs to "
-                             "spread inference over cores; docs/performance.md, Threads)")
+    add_threads_option(parser, D["threads"])
     add_jobs_option(parser, D["jobs"])
     parser.add_argument("--baselines", nargs="*", choices=SNN_BASELINES,
                         default=list(D["baselines"]),
