@@ -94,6 +94,8 @@ class BenchmarkOptions:
         Copies of the inference network (None: :func:`copies_for_size`).
     threads : int
         OpenMP threads (0: single-threaded binary).
+    learning_processes : int
+        Processes sharing the learning network (``DiehlCookSNN(learning_processes=...)``).
     jobs : int or None
         Also measure inference with ``n_jobs=1`` and ``n_jobs=jobs`` (parallel
         blocks); None: not measured.
@@ -113,6 +115,7 @@ class BenchmarkOptions:
     baseline_sizes: list | None = None
     n_copies: int | None = None
     threads: int = 0
+    learning_processes: int = 1
     jobs: int | None = None
     cache: str | None = None
     baseline_target: str = "numpy"
@@ -137,9 +140,10 @@ _REUSE_SNIPPET = """
 import json, sys, time
 start = time.perf_counter()
 from brainsim.network import NetworkShape
-from brainsim.simulation import StandaloneSimulator
-for shape in json.loads(sys.argv[1]):
-    StandaloneSimulator(NetworkShape(**shape), openmp_threads=int(sys.argv[3]), directory=sys.argv[2])
+from brainsim.simulation import make_simulator
+for shape, parts in json.loads(sys.argv[1]):
+    make_simulator(NetworkShape(**shape), openmp_threads=int(sys.argv[3]), cache=sys.argv[2],
+                   parts=parts)
 print(time.perf_counter() - start)
 """
 
@@ -192,7 +196,8 @@ def measure_size(n_neurons: int, X_train: np.ndarray, X_test: np.ndarray,
     load_before = os.getloadavg()
     n_copies = opts.n_copies or copies_for_size(n_neurons)
     snn = DiehlCookSNN(n_neurons=n_neurons, cache_dir=str(cache), progress=False,
-                       n_copies=n_copies, openmp_threads=opts.threads, random_state=opts.seed)
+                       n_copies=n_copies, openmp_threads=opts.threads,
+                       learning_processes=opts.learning_processes, random_state=opts.seed)
     compile_seconds = snn.compile(X_train.shape[1])  # both networks, side by side
     cpu0 = _children_cpu_s()
     snn.partial_fit(X_train[: opts.n_train])
@@ -206,7 +211,9 @@ def measure_size(n_neurons: int, X_train: np.ndarray, X_test: np.ndarray,
     compile_s = compile_train + compile_infer
 
     shapes = [asdict(snn._shape(learning=True)), asdict(snn._shape(learning=False))]
-    proc = subprocess.run([sys.executable, "-c", _REUSE_SNIPPET, json.dumps(shapes), str(cache),
+    parts = [opts.learning_processes, 1]
+    proc = subprocess.run([sys.executable, "-c", _REUSE_SNIPPET, json.dumps(list(zip(shapes, parts))),
+                           str(cache),
                            str(opts.threads)], capture_output=True, text=True, check=True)
     reuse_s = float(proc.stdout.strip().splitlines()[-1])
 
@@ -224,6 +231,7 @@ def measure_size(n_neurons: int, X_train: np.ndarray, X_test: np.ndarray,
         "inference_images_per_cpu_s": opts.n_infer / max(cpu2 - cpu1, 1e-9),
         "march": os.environ.get("BRAINSIM_MARCH", "native"),
         "n_copies": shapes[1]["n_copies"],
+        "learning_processes": opts.learning_processes,
         "compile_s": compile_s,
         "compile_learning_s": compile_train,
         "compile_inference_s": compile_infer,

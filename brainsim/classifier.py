@@ -126,6 +126,18 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         machine the single-threaded build was the fastest up to 1,600 neurons
         (2 threads: 0.77x training at 1,600); use `n_jobs` to spread inference
         over cores (docs/performance.md, Threads).
+    learning_processes : int
+        Processes that share the learning network (``fit``, ``partial_fit``),
+        each simulating ``n_neurons / learning_processes`` excitatory and
+        inhibitory neurons on a core of its own; they exchange the inhibitory
+        spikes of every time step through shared memory
+        (:class:`brainsim.simulation.PartsSimulator`). 1 (default): one
+        process. The same spikes and weights as one process (membrane
+        potentials may differ in the last bit where the compiler's vector
+        loops split differently); 2 on a 2-core machine: about 1.6x faster
+        training at 1,600 neurons (docs/performance.md, Threads). Standalone
+        back end, single-threaded (``openmp_threads=0``), ``n_neurons`` a
+        multiple of it.
     n_jobs : int or None
         Inference (label assignment, :meth:`respond`, :meth:`transform`,
         :meth:`predict`, :meth:`score`) in parallel processes. None (default):
@@ -206,6 +218,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         n_copies: int = 8,
         inference_chunk_size: int = 125,
         openmp_threads: int = 0,
+        learning_processes: int = 1,
         n_jobs: int | None = None,
         checkpoint_dir: str | None = None,
         checkpoint_every: int = 1000,
@@ -227,6 +240,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         self.n_copies = n_copies
         self.inference_chunk_size = inference_chunk_size
         self.openmp_threads = openmp_threads
+        self.learning_processes = learning_processes
         self.n_jobs = n_jobs
         self.checkpoint_dir = checkpoint_dir
         self.checkpoint_every = checkpoint_every
@@ -241,7 +255,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         "n_neurons", "learning_rule", "presentation_time", "resting_time", "n_assign",
         "n_epochs", "n_repeats", "backend", "chunk_size", "n_copies", "inference_chunk_size",
         "openmp_threads", "checkpoint_dir", "checkpoint_every", "cache_dir", "progress",
-        "random_state", "recipe", "recipe_options", "n_jobs",
+        "random_state", "recipe", "recipe_options", "n_jobs", "learning_processes",
     )
 
     def get_params(self, deep: bool = True) -> dict:
@@ -287,6 +301,16 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         if self.n_repeats is not None:
             positive_int("n_repeats")
         positive_int("openmp_threads", 0)
+        positive_int("learning_processes")
+        if self.learning_processes > 1:
+            if self.backend != "standalone" or self.openmp_threads:
+                raise ConfigError(
+                    "learning_processes > 1 runs the compiled single-threaded network: use "
+                    "backend='standalone' and openmp_threads=0 (in the scripts: no --threads)")
+            if isinstance(self.n_neurons, (int, np.integer)) and self.n_neurons % self.learning_processes:
+                raise ConfigError(
+                    f"learning_processes={self.learning_processes} does not divide "
+                    f"n_neurons={self.n_neurons}; each process simulates an equal part")
         self._check_n_jobs()
         if self.n_neurons < 2:
             raise ConfigError("n_neurons must be at least 2 (lateral inhibition needs two neurons)")
@@ -357,9 +381,13 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
     def _simulator(self, shape: NetworkShape):
         start = time.perf_counter()
         sim = make_simulator(shape, self.backend, openmp_threads=self.openmp_threads,
-                             cache=self.cache_dir)
+                             cache=self.cache_dir, parts=self._parts(shape))
         self.timings_["build"] = self.timings_.get("build", 0.0) + time.perf_counter() - start
         return sim
+
+    def _parts(self, shape: NetworkShape) -> int:
+        """Processes that run `shape`: ``learning_processes`` for the learning network."""
+        return int(self.learning_processes) if shape.learning else 1
 
     def compile(self, n_features_in: int) -> dict[str, float]:
         """Build the learning and the inference network ahead of time.
@@ -398,7 +426,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             try:
                 sims[name] = make_simulator(shape, self.backend,
                                             openmp_threads=self.openmp_threads,
-                                            cache=self.cache_dir)
+                                            cache=self.cache_dir, parts=self._parts(shape))
             except BaseException as err:  # re-raised in the calling thread
                 errors.append(err)
             seconds[name] = time.perf_counter() - start
@@ -574,7 +602,9 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             self._state, progress, theta_sum = self._read_checkpoint(ckpt, data_hash)
         self._theta_sum = theta_sum  # written with each checkpoint of this fit
         shape = self._shape(learning=True)
-        if getattr(self, "_training_sim", None) is None or self._training_sim.shape != shape:
+        sim = getattr(self, "_training_sim", None)
+        if (sim is None or sim.shape != shape
+                or getattr(sim, "n_parts", 1) != self._parts(shape)):
             self._training_sim = self._simulator(shape)
         sim = self._training_sim
         bar = self._progress_bar(len(stim), f"training ({self._rule()}, {self.recipe}"

@@ -155,3 +155,36 @@ def prune_written_arrays(objects_cpp: str, keep: set[str]) -> str:
     if missing:
         raise ValueError(f"generated objects.cpp does not write {sorted(missing)}")
     return "".join(out + lines[end:])
+
+
+#: The per-step reading of the CPU clock in Brian2's ``Network::run`` (network.cpp)
+#: when no maximum run time is set: the statement at the end of the loop body,
+#: followed by the loop's end.
+_STEP_CLOCK = re.compile(
+    r"(?P<read>[ \t]*current = std::clock\(\);\n[ \t]*elapsed_realtime = [^\n]*;\n)"
+    r"(?P<end>\s*\}\n(?P<indent>[ \t]*)Network::_globally_running = false;)")
+
+
+def time_run_once(network_cpp: str) -> str:
+    """Generated ``network.cpp`` that reads the CPU clock once per run, not per step.
+
+    Brian2's single-threaded ``Network::run`` calls ``std::clock()`` at the end
+    of every time step to know the elapsed time, which it needs only for a
+    maximum run time (not used here) and for ``_last_run_time`` after the loop.
+    ``std::clock`` is a system call (the process's CPU time): about half a
+    microsecond, a few per cent of a step of a 1,600-neuron network, and a cost
+    that does not shrink when the network is split into parts
+    (:class:`brainsim.simulation.PartsSimulator`). This moves the reading after
+    the loop; the run itself is unchanged. Text without that statement (an
+    OpenMP build, which reads ``omp_get_wtime``; Brian2 >= 2.10, whose template
+    reads a wall clock once per run itself) is returned as it is.
+    """
+    match = _STEP_CLOCK.search(network_cpp)
+    if match is None:
+        return network_cpp
+    read = "".join(line.strip() + " " for line in match.group("read").splitlines()).strip()
+    moved = match.group("end").replace(
+        "Network::_globally_running = false;",
+        f"{read}  // brainsim: once per run (cppcode.time_run_once)\n"
+        f"{match.group('indent')}Network::_globally_running = false;")
+    return network_cpp[:match.start()] + moved + network_cpp[match.end():]

@@ -95,6 +95,7 @@ DEFAULT_SNN_CONFIG: Mapping[str, Any] = MappingProxyType({
     #                           (None: the recipe's inference_repeats)
     "backend": "standalone",  # compiled C++; "runtime"/"cython": no compiler needed
     "threads": 0,             # OpenMP threads of the compiled network (0: one)
+    "learning_processes": 1,  # processes sharing the learning network (one core each)
     "jobs": None,             # inference blocks run at once (None: one stream; -1: all cores)
     "checkpoint_dir": None,   # None: OUT/checkpoint when out_dir is given, else none
     "checkpoint_every": 1000,  # training images between checkpoints
@@ -338,7 +339,8 @@ def resolve_snn_config(config: Mapping[str, Any] | None = None) -> dict[str, Any
                           f"{', '.join(PROTOCOLS)} or None")
     for key, minimum, optional in [("n_neurons", 2, False), ("seed", 0, False),
                                    ("epochs", 1, False), ("n_repeats", 1, True),
-                                   ("threads", 0, False), ("checkpoint_every", 1, False),
+                                   ("threads", 0, False), ("learning_processes", 1, False),
+                                   ("checkpoint_every", 1, False),
                                    ("n_train", 1, True), ("n_assign", 1, True),
                                    ("n_test", 1, True)]:
         _check_int(cfg, key, minimum, optional)

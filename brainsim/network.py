@@ -91,6 +91,13 @@ class NetworkShape:
         ``theta_plus`` times k and ``tau_theta`` divided by k, so that a neuron
         firing at the same rate settles at the same threshold, k times sooner
         (1: [DC15]'s 0.05 mV and 10^4 s).
+    n_parts : int
+        Processes that share one network (C++ standalone, one copy): each runs
+        this shape, whose ``n_neurons`` excitatory and inhibitory neurons are
+        its part of the layers, and they exchange the inhibitory spikes of
+        every step and the excitatory spike count of every slot
+        (``brainsim/cpp/part_exchange.cpp``; run by
+        :class:`brainsim.simulation.PartsSimulator`). 1: a network of its own.
     """
 
     n_input: int
@@ -105,6 +112,7 @@ class NetworkShape:
     scheduled: bool = False
     theta_decay: bool = True
     homeostasis_speed: float = 1.0
+    n_parts: int = 1
 
     @property
     def learning(self) -> bool:
@@ -289,6 +297,9 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "", delay_line: boo
         The objects, collected in a :class:`brian2.Network`. State variables
         are at their defaults; :mod:`brainsim.simulation` sets them.
     """
+    if shape.n_parts > 1 and (shape.n_copies != 1 or not inhibition_loop):
+        raise ValueError("a network shared by several processes (n_parts > 1) has one copy "
+                         "and needs the C++ standalone inhibition loop")
     rule = get_rule(shape.rule) if shape.learning else None
     ns = _namespace(shape, rule)
     if rule is not None and shape.scheduled:  # learning rates times eta_scale of the neuron
@@ -306,12 +317,18 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "", delay_line: boo
     )
     ns["stimulus"] = stimulus
 
+    if shape.n_parts > 1:
+        ns["part_total"] = _part_function("brainsim_part_total", shape.n_parts, channel=1,
+                                          arg_units=[1], arg_types=["float"])
     controller = NeuronGroup(
         shape.n_copies, CONTROLLER_EQUATIONS, namespace=ns, name="controller" + sfx
     )
     controller.run_regularly(
         CONTROLLER_SLOT_CODE, dt=slot_dt, when="start", order=2, name="controller_slot" + sfx
     )
+    if shape.n_parts > 1:  # decide on the spikes of the whole layer, all parts together
+        controller.run_regularly("count = part_total(count)", dt=slot_dt, when="start",
+                                 order=1, name="part_count" + sfx)
 
     # Poisson input: one neuron per pixel and copy; rate from the stimulus row of
     # the image the copy's controller is showing, zero during the rest phase.
@@ -430,7 +447,8 @@ def build_network(shape: NetworkShape, *, name_suffix: str = "", delay_line: boo
     )
     exc_to_inh.connect(j="i")
     if inhibition_loop:  # every other excitatory neuron of the copy, without synapses
-        inh_to_exc = _add_inhibition_loop(inh, exc, ns, sfx, scheduled=shape.scheduled)
+        inh_to_exc = _add_inhibition_loop(inh, exc, ns, sfx, scheduled=shape.scheduled,
+                                          n_parts=shape.n_parts)
     else:
         inh_to_exc = Synapses(
             inh, exc, on_pre="gi_post += " + ("w_inh_post" if shape.scheduled else "w_inh_to_exc"),
@@ -665,7 +683,7 @@ def _add_delay_line(inputs, exc, input_to_exc, ns: dict, sfx: str, *, frozen: bo
     return router
 
 
-def _add_inhibition_loop(inh, exc, ns: dict, sfx: str, *, scheduled: bool):
+def _add_inhibition_loop(inh, exc, ns: dict, sfx: str, *, scheduled: bool, n_parts: int = 1):
     """Lateral inhibition without synapses (C++ standalone).
 
     Each step, right where Brian2 would propagate the inhibitory spikes, a C++
@@ -675,6 +693,13 @@ def _add_inhibition_loop(inh, exc, ns: dict, sfx: str, *, scheduled: bool):
     same additions in the same order (so the same numbers), but O(N) memory
     instead of N(N-1) synapses per copy, which at 1,600 neurons cost more set-up
     and output than simulation and at 6,400 neurons 41 million synapses a copy.
+    With `n_parts` > 1 the network is one part of a layer shared by several
+    processes: each step the parts exchange their numbers of inhibitory spikes
+    (``part_exchange.cpp``), and every other part's spike inhibits every neuron
+    of this part. Each part publishes its number first in the synaptic slot and
+    collects the others' last in it, after the input spikes' delivery, so that
+    the wait for the slowest part overlaps with that work; nothing else in the
+    slot touches ``gi``.
     """
     from brian2 import Function, defaultclock, get_device
 
@@ -684,20 +709,59 @@ def _add_inhibition_loop(inh, exc, ns: dict, sfx: str, *, scheduled: bool):
         return device.get_array_name(group.variables[var], access_data=False)
 
     weight = f"{name(exc, 'w_inh')}[j]" if scheduled else repr(float(ns["w_inh_to_exc"]))
+    shared = n_parts > 1
     code = load_cpp("lateral_inhibition.cpp", spikespace=name(inh, "_spikespace"),
                     gi=name(exc, "gi"), n_total=len(inh), n_neurons=int(ns["n_neurons"]),
-                    weight=weight)
-    inhibit = Function(lambda step: 0.0, arg_units=[1], return_unit=1, arg_types=["integer"],
-                       return_type="float", stateless=False)
-    inhibit.implementations.add_implementation(
-        "cpp", {"support_code": code}, name="brainsim_lateral_inhibition",
-        compiler_kwds={"headers": ['"objects.h"']},
-    )
-    group = NeuronGroup(1, "inhibited : 1", namespace={"lateral_inhibition": inhibit},
-                        name="inh_to_exc" + sfx)
+                    weight=weight,
+                    publish="brainsim_exchange_publish(n_spikes);" if shared else ";",
+                    other_spikes="brainsim_exchange_collect()" if shared else "0")
+    headers = ['"objects.h"']
+    if shared:
+        code = load_cpp("part_exchange.cpp", n_parts=n_parts, channel=0,
+                        timeout_s=PART_TIMEOUT_S) + code
+        headers += PART_EXCHANGE_HEADERS
+
+    def function(cpp_name: str):
+        func = Function(lambda step: 0.0, arg_units=[1], return_unit=1, arg_types=["integer"],
+                        return_type="float", stateless=False)
+        func.implementations.add_implementation(
+            "cpp", {"support_code": code}, name=cpp_name, compiler_kwds={"headers": headers})
+        return func
+
+    group = NeuronGroup(1, "inhibited : 1", namespace={
+        "lateral_inhibition": function("brainsim_lateral_inhibition"),
+        "other_parts_inhibition": function("brainsim_other_parts_inhibition")},
+        name="inh_to_exc" + sfx)
+    # shared: publish before the other synaptic work of the step, collect after it
     group.run_regularly("inhibited = lateral_inhibition(timestep(t, dt))", dt=defaultclock.dt,
-                        when="synapses", name="lateral_inhibition" + sfx)
+                        when="synapses", order=-1 if shared else 0,
+                        name="lateral_inhibition" + sfx)
+    if shared:
+        group.run_regularly("inhibited = other_parts_inhibition(timestep(t, dt))",
+                            dt=defaultclock.dt, when="synapses", order=1,
+                            name="other_parts_inhibition" + sfx)
     return group
+
+
+#: Seconds a part waits for another that makes no progress before it stops with an error.
+PART_TIMEOUT_S = 600.0
+#: Headers the code of ``brainsim/cpp/part_exchange.cpp`` needs.
+PART_EXCHANGE_HEADERS = ["<fcntl.h>", "<sched.h>", "<sys/mman.h>", "<time.h>", "<unistd.h>",
+                         "<cstdio>", "<cstdlib>"]
+
+
+def _part_function(name: str, n_parts: int, *, channel: int, arg_units, arg_types):
+    """A Brian2 function implemented by `name` of ``part_exchange.cpp`` (C++ only)."""
+    from brian2 import Function
+
+    func = Function(lambda *args: 0.0, arg_units=arg_units, return_unit=1,
+                    arg_types=arg_types, return_type="float", stateless=False)
+    func.implementations.add_implementation(
+        "cpp", {"support_code": load_cpp("part_exchange.cpp", n_parts=n_parts, channel=channel,
+                                         timeout_s=PART_TIMEOUT_S)},
+        name=name, compiler_kwds={"headers": PART_EXCHANGE_HEADERS},
+    )
+    return func
 
 
 def _add_input_calendar(inputs, *, slot_steps: int, sfx: str):

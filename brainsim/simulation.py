@@ -32,7 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -40,7 +40,7 @@ import numpy as np
 
 from brainsim import __version__
 from brainsim import model as M
-from brainsim.cppcode import cpp_files, cpp_source, load_cpp, prune_written_arrays
+from brainsim.cppcode import cpp_files, cpp_source, load_cpp, prune_written_arrays, time_run_once
 from brainsim.errors import BrainsimError, ConfigError
 from brainsim.machine import build_target, march
 from brainsim.network import NetworkShape
@@ -507,6 +507,8 @@ def _build_standalone(shape: NetworkShape, directory: Path, openmp_threads: int)
     objects_cpp = directory / "objects.cpp"
     kept = {info["file"] for part in ("results", "monitors") for info in meta[part].values()}
     objects_cpp.write_text(prune_written_arrays(objects_cpp.read_text(), kept))
+    network_cpp = directory / "network.cpp"  # the CPU clock read once per run, not per step
+    network_cpp.write_text(time_run_once(network_cpp.read_text()))
     from brian2.codegen.cpp_prefs import get_compiler_and_args
 
     device.compile_source(str(directory), get_compiler_and_args()[0], debug=False, clean=False)
@@ -568,6 +570,19 @@ def _fsync_dir(path: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+@dataclass
+class _Run:
+    """A started run of a compiled network: its process, work folder and log."""
+
+    proc: subprocess.Popen
+    work: Path
+    log: Path
+    rss_mb: float = 0.0  # peak resident memory of the process, once it has ended
+
+    def cleanup(self) -> None:
+        shutil.rmtree(self.work, ignore_errors=True)
 
 
 class StandaloneSimulator:
@@ -693,6 +708,15 @@ class StandaloneSimulator:
 
     def run(self, state: NetworkState, chunk: ChunkInput) -> ChunkOutput:
         """Simulate one chunk with the compiled binary."""
+        run = self._start(state, chunk)
+        try:
+            self._wait(run)
+            return self._read_results(run.work, state)
+        finally:
+            run.cleanup()
+
+    def _start(self, state: NetworkState, chunk: ChunkInput, env: dict | None = None) -> "_Run":
+        """Write the run's inputs to a new work folder and start the binary on them."""
         shape, meta = self.shape, self.meta
         _check_chunk(shape, state, chunk)
         B = shape.n_copies
@@ -727,33 +751,43 @@ class StandaloneSimulator:
             stim_file = work / "arg_stimulus.dat"
             np.ascontiguousarray(chunk.stimulus, dtype=np.float64).tofile(stim_file)
             args.append(f"{meta['stimulus_arg']}={stim_file}")
-            env = dict(os.environ, BRAINSIM_SEED=str(int(chunk.seed) % (2**32)))
+            env = dict(os.environ, **(env or {}), BRAINSIM_SEED=str(int(chunk.seed) % (2**32)))
             log_path = work / "stdout.txt"
             with open(log_path, "w") as log:
                 proc = subprocess.Popen(
                     [str(self.project_dir / "main"), "--results_dir", str(work) + os.sep, *args],
                     cwd=self.project_dir, env=env, stdout=log, stderr=subprocess.STDOUT,
                 )
-                self._running.add(proc)
-                try:
-                    _, status, usage = os.wait4(proc.pid, 0)
-                except BaseException:
-                    proc.kill()
-                    proc.wait()
-                    raise
-                finally:
-                    self._running.discard(proc)
-                proc.returncode = os.waitstatus_to_exitcode(status)
-            # peak resident memory of the binary (ru_maxrss is in KiB on Linux)
-            self.peak_rss_mb = max(self.peak_rss_mb, usage.ru_maxrss / 1024)
-            if proc.returncode != 0:
-                raise BrainsimError(
-                    f"the compiled network stopped with exit code {proc.returncode}: "
-                    + log_path.read_text(errors="replace").strip()[-500:]
-                )
-            return self._read_results(work, state)
-        finally:
+        except BaseException:
             shutil.rmtree(work, ignore_errors=True)
+            raise
+        self._running.add(proc)
+        return _Run(proc, work, log_path)
+
+    def _wait(self, run: "_Run", block: bool = True) -> bool:
+        """Wait for a run's binary (or, with ``block=False``, check whether it has
+        ended); raise if it failed. Returns whether it has ended."""
+        proc = run.proc
+        try:
+            pid, status, usage = os.wait4(proc.pid, 0 if block else os.WNOHANG)
+        except BaseException:
+            proc.kill()
+            proc.wait()
+            self._running.discard(proc)
+            raise
+        if pid == 0:  # still running
+            return False
+        self._running.discard(proc)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        # peak resident memory of the binary (ru_maxrss is in KiB on Linux)
+        run.rss_mb = usage.ru_maxrss / 1024
+        self.peak_rss_mb = max(self.peak_rss_mb, run.rss_mb)
+        if proc.returncode != 0:
+            raise BrainsimError(
+                f"the compiled network stopped with exit code {proc.returncode}: "
+                + run.log.read_text(errors="replace").strip()[-500:]
+            )
+        return True
 
     def terminate_runs(self) -> None:
         """Kill the binaries of the runs in flight (in other threads); they raise an error."""
@@ -811,8 +845,142 @@ class StandaloneSimulator:
         return _chunk_output(shape, mon, final, new_state, exc_spikes, recordings)
 
 
+def _exchange_dir() -> str:
+    """Folder for the parts' exchange file: shared memory (``/dev/shm``) where there is one."""
+    shm = "/dev/shm"
+    if os.path.isdir(shm) and os.access(shm, os.W_OK):
+        return shm
+    return tempfile.gettempdir()
+
+
+class PartsSimulator:
+    """Run one network as several processes, each simulating a part of its layers.
+
+    Each of the `n_parts` processes runs the same compiled binary (a
+    :class:`StandaloneSimulator` of the shape with ``n_neurons / n_parts``
+    excitatory and inhibitory neurons and ``n_parts`` set) on its columns of
+    the input weights, its thresholds and potentials, and the same input
+    spikes (the same seed and images: the Poisson input is drawn identically
+    in every part). The parts exchange, through a small file in shared memory,
+    the number of inhibitory spikes of every time step (an inhibitory spike
+    reaches every excitatory neuron but its partner, in all parts) and the
+    excitatory spike count of every slot (the retry rule counts the whole
+    layer). Everything else of the network is local to a neuron. The result is
+    the whole network's, number for number (``tests/test_parts.py``); the parts
+    run in parallel, one core each, without threads or their per-step
+    barriers (docs/performance.md, "Threads").
+
+    Parameters
+    ----------
+    shape : NetworkShape
+        The whole network; one copy (``n_copies=1``), ``n_neurons`` a multiple
+        of `n_parts`.
+    n_parts : int
+        Processes (at least 2); each should have a core to itself, since every
+        step waits for the slowest part.
+    directory : path, optional
+        Cache folder; default :func:`cache_dir`.
+    """
+
+    #: One run already occupies `n_parts` cores.
+    concurrent_runs = False
+
+    def __init__(self, shape: NetworkShape, n_parts: int = 2,
+                 directory: str | os.PathLike | None = None):
+        n_parts = int(n_parts)
+        if n_parts < 2:
+            raise ConfigError(f"a network shared by processes needs at least 2 parts, "
+                              f"got {n_parts}; use StandaloneSimulator for one process")
+        if shape.n_copies != 1:
+            raise ConfigError(f"only a network of one copy can be split into parts (this "
+                              f"shape has {shape.n_copies}); use n_jobs for parallel inference")
+        if shape.n_neurons % n_parts:
+            raise ConfigError(f"{shape.n_neurons} neurons cannot be split into {n_parts} "
+                              f"equal parts; choose a number of parts that divides it")
+        if shape.record_input_spikes or shape.record_traces:
+            raise ConfigError("recordings of single examples are not available from a "
+                              "network split into parts; run it as one process")
+        self.shape = shape
+        self.n_parts = n_parts
+        self.part = StandaloneSimulator(
+            replace(shape, n_neurons=shape.n_neurons // n_parts, n_parts=n_parts),
+            directory=directory)
+        self.key = self.part.key
+        self.project_dir = self.part.project_dir  # the parts' binary
+        self.compile_seconds = self.part.compile_seconds
+        self.peak_rss_mb = 0.0  # largest memory of a run, all parts together
+
+    def terminate_runs(self) -> None:
+        """Kill the parts of a run in flight (in another thread); it raises an error."""
+        self.part.terminate_runs()
+
+    def _part_state(self, state: NetworkState, p: int) -> NetworkState:
+        cols = slice(p * self.part.shape.n_neurons, (p + 1) * self.part.shape.n_neurons)
+        return NetworkState(weights=state.weights[:, cols], delays=state.delays[:, cols],
+                            theta=state.theta[cols], v_exc=state.v_exc[cols],
+                            v_inh=state.v_inh[cols])
+
+    def run(self, state: NetworkState, chunk: ChunkInput) -> ChunkOutput:
+        """Simulate one chunk with all parts at once; the whole network's output."""
+        _check_chunk(self.shape, state, chunk)
+        states = [self._part_state(state, p) for p in range(self.n_parts)]
+        fd, exchange = tempfile.mkstemp(prefix="brainsim_exchange_", dir=_exchange_dir())
+        runs: list[_Run] = []
+        try:
+            with os.fdopen(fd, "wb") as f:  # two 64-byte slots per part, zero
+                f.write(bytes(2 * 64 * self.n_parts))
+            for p, part_state in enumerate(states):
+                # the controller starts from the count of the whole layer: part 0 holds it
+                part_chunk = replace(chunk, count=chunk.count if p == 0
+                                     else np.zeros_like(np.asarray(chunk.count, dtype=float)))
+                runs.append(self.part._start(part_state, part_chunk, env={
+                    "BRAINSIM_EXCHANGE": exchange, "BRAINSIM_PART": str(p)}))
+            pending = list(runs)
+            while pending:
+                pending = [run for run in pending if not self.part._wait(run, block=False)]
+                if pending:
+                    time.sleep(0.005)
+            self.peak_rss_mb = max(self.peak_rss_mb, sum(run.rss_mb for run in runs))
+            outputs = [self.part._read_results(run.work, part_state)
+                       for run, part_state in zip(runs, states)]
+        finally:
+            for run in runs:
+                if run.proc.returncode is None:  # a part failed or we were interrupted
+                    run.proc.kill()
+                    run.proc.wait()
+                    self.part._running.discard(run.proc)
+                run.cleanup()
+            os.unlink(exchange)
+        return _merge_parts(outputs, state)
+
+
+def _merge_parts(outputs: list[ChunkOutput], state: NetworkState) -> ChunkOutput:
+    """One network's output from its parts' (neurons in part order)."""
+    first = outputs[0]
+    for out in outputs[1:]:
+        if not (np.array_equal(out.slot_img, first.slot_img)
+                and np.array_equal(out.slot_intensity, first.slot_intensity)):
+            raise BrainsimError("the parts of a shared network showed different images; "
+                                "their binaries or inputs differ (clear the compile cache)")
+    new_state = NetworkState(
+        weights=np.hstack([o.state.weights for o in outputs]), delays=state.delays,
+        theta=np.concatenate([o.state.theta for o in outputs]),
+        v_exc=np.concatenate([o.state.v_exc for o in outputs]),
+        v_inh=np.concatenate([o.state.v_inh for o in outputs]))
+    return ChunkOutput(
+        state=new_state, slot_img=first.slot_img, slot_intensity=first.slot_intensity,
+        slot_count=sum(o.slot_count for o in outputs),
+        slot_input_spikes=first.slot_input_spikes,  # the same input in every part
+        slot_exc_spikes=sum(o.slot_exc_spikes for o in outputs),
+        slot_inh_spikes=sum(o.slot_inh_spikes for o in outputs),
+        exc_counts=(None if first.exc_counts is None
+                    else np.concatenate([o.exc_counts for o in outputs], axis=2)),
+    )
+
+
 def make_simulator(shape: NetworkShape, backend: str = "standalone", *,
-                   openmp_threads: int = 0, cache: str | os.PathLike | None = None):
+                   openmp_threads: int = 0, cache: str | os.PathLike | None = None,
+                   parts: int = 1):
     """Return a simulator for `shape` on the requested back end.
 
     Parameters
@@ -821,7 +989,16 @@ def make_simulator(shape: NetworkShape, backend: str = "standalone", *,
         "standalone": compiled C++ (fast, compiles once per shape);
         "runtime": Brian2 runtime mode with the numpy target (no compiler);
         "cython": runtime mode with the Cython target.
+    parts : int
+        Processes that share the network (:class:`PartsSimulator`; standalone,
+        single-threaded); 1: one process.
     """
+    if parts > 1:
+        if backend != "standalone" or openmp_threads:
+            raise ConfigError("a network split into processes (parts > 1) runs the compiled "
+                              "single-threaded binary: use backend='standalone' and "
+                              "openmp_threads=0")
+        return PartsSimulator(shape, n_parts=parts, directory=cache)
     if backend == "standalone":
         return StandaloneSimulator(shape, openmp_threads=openmp_threads, directory=cache)
     if backend == "runtime":

@@ -31,7 +31,7 @@ import time
 from pathlib import Path
 
 from brainsim.benchmark import BenchmarkOptions, run_benchmark
-from brainsim.cli import (add_threads_option, jobs_int, load_dataset_from_args, make_parser,
+from brainsim.cli import (add_learning_processes_option, add_threads_option, jobs_int, load_dataset_from_args, make_parser,
                           positive_int, run_script, write_metrics)
 
 
@@ -58,6 +58,7 @@ def build_parser():
                         help="network copies simulated side by side for inference "
                              "(default: 8 up to 400 neurons, then at most 3,200 neurons in all)")
     add_threads_option(parser, 0)
+    add_learning_processes_option(parser, 1)
     parser.add_argument("--jobs", type=jobs_int, default=None, metavar="N",
                         help="also measure inference in parallel blocks (DiehlCookSNN n_jobs) "
                              "with 1 and with N jobs on the same --n-infer images (-1: every "
@@ -81,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
     opts = BenchmarkOptions(
         sizes=args.sizes, marches=args.march, n_train=args.n_train, n_infer=args.n_infer,
         n_baseline=args.n_baseline, baseline_sizes=args.baseline_sizes, n_copies=args.n_copies,
-        threads=args.threads, jobs=args.jobs, cache=args.cache,
+        threads=args.threads, learning_processes=args.learning_processes, jobs=args.jobs,
+        cache=args.cache,
         baseline_target=args.baseline_target,
         seed=args.seed)
     with tempfile.TemporaryDirectory(prefix="brainsim-bench-") as tmp:

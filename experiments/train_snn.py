@@ -29,7 +29,8 @@ Example (the paper's smallest network, 10,000 images)::
 
 from __future__ import annotations
 
-from brainsim.cli import add_jobs_option, add_threads_option, make_parser, positive_int, run_script
+from brainsim.cli import (add_jobs_option, add_learning_processes_option, add_threads_option,
+                          make_parser, positive_int, run_script)
 from brainsim.experiment import (BACKENDS, DEFAULT_SNN_CONFIG, SNN_BASELINES,
                                  parse_validation, snn_experiment)
 from brainsim.plasticity import RULES
@@ -74,6 +75,7 @@ def build_parser():
     parser.add_argument("--backend", choices=BACKENDS, default=D["backend"],
                         help="compiled C++ (fast) or Brian2 runtime mode (no compiler)")
     add_threads_option(parser, D["threads"])
+    add_learning_processes_option(parser, D["learning_processes"])
     add_jobs_option(parser, D["jobs"])
     parser.add_argument("--baselines", nargs="*", choices=SNN_BASELINES,
                         default=list(D["baselines"]),

@@ -20,6 +20,7 @@ CAL_N, SLOT_STEPS = 40, 740
 GAIN = 1.25
 W_INH = 17.0
 DT = 0.5e-3
+EXCHANGE_PARTS, EXCHANGE_TIMEOUT_S = 3, 1.0
 
 ARRAYS = dict(pre="syn_pre", post="syn_post", w="syn_w", spikespace="input_spikespace",
               ge="exc_ge", n_in=N_IN, gain=GAIN, n_neurons=N_NEURONS, n_lanes=1)
@@ -27,7 +28,8 @@ ARRAYS = dict(pre="syn_pre", post="syn_post", w="syn_w", spikespace="input_spike
 
 def test_every_piece_is_shipped_and_fills_completely():
     assert {"delay_steps.h", "delay_line.cpp", "delay_ring.cpp", "input_calendar.cpp",
-            "lateral_inhibition.cpp", "request_stop.cpp", "seed.cpp"} <= set(cpp_files())
+            "lateral_inhibition.cpp", "part_exchange.cpp", "request_stop.cpp",
+            "seed.cpp"} <= set(cpp_files())
     for name in cpp_files():
         values = {key: 1 for key in placeholders(name)}
         text = load_cpp(name, **values)
@@ -76,15 +78,22 @@ def driver(tmp_path_factory, request) -> Path:
     inhibition = dict(spikespace="inh_spikespace", gi="exc_gi", n_total=N_EXC,
                       n_neurons=N_NEURONS)
     (folder / "inhibition_fixed.inc").write_text(load_cpp(
-        "lateral_inhibition.cpp", **inhibition, weight=repr(W_INH)))
+        "lateral_inhibition.cpp", **inhibition, weight=repr(W_INH), publish=";",
+        other_spikes="0"))
     (folder / "inhibition_scheduled.inc").write_text(load_cpp(
-        "lateral_inhibition.cpp", **inhibition, weight="exc_w_inh[j]"))
+        "lateral_inhibition.cpp", **inhibition, weight="exc_w_inh[j]", publish=";",
+        other_spikes="0"))
+    (folder / "inhibition_parts.inc").write_text(load_cpp(
+        "lateral_inhibition.cpp", **inhibition, weight="exc_w_inh[j]",
+        publish="inh_published = n_spikes;", other_spikes="inh_other_spikes"))
+    (folder / "part_exchange.inc").write_text(load_cpp(
+        "part_exchange.cpp", n_parts=EXCHANGE_PARTS, channel=1, timeout_s=EXCHANGE_TIMEOUT_S))
     shutil.copy(DRIVER, folder / "driver.cpp")
     exe = folder / "driver"
     subprocess.run(
         [cxx, "-O2", "-Wall", "-Werror", "-Wno-unused-function", f"-DN_IN={N_IN}",
          f"-DN_EXC={N_EXC}", f"-DCAL_N={CAL_N}", f"-DSLOT_STEPS={SLOT_STEPS}",
-         f"-DN_LANES={lanes}",
+         f"-DN_LANES={lanes}", f"-DEXCHANGE_PARTS={EXCHANGE_PARTS}",
          "driver.cpp", "-o", str(exe)],
         cwd=folder, check=True, capture_output=True, text=True, timeout=120)
     return exe
@@ -191,16 +200,60 @@ def test_lateral_inhibition_adds_to_every_other_neuron_of_the_copy(driver):
                          capture_output=True, text=True, timeout=60, check=True).stdout
     gi = np.loadtxt(out.splitlines(), ndmin=2)
     copy = np.arange(N_EXC) // N_NEURONS
-    for variant, weight in ((0, np.full(N_EXC, W_INH)), (1, np.arange(N_EXC) + 1.0)):
+    variants = ((0, np.full(N_EXC, W_INH), 0), (1, np.arange(N_EXC) + 1.0, 0),
+                (2, np.arange(N_EXC) + 1.0, 1))  # 2: step % 3 spikes of other parts too
+    for variant, weight, parts in variants:
         expected, total = [], np.zeros(N_EXC)
-        for fired in steps:
+        for step, fired in enumerate(steps):
             for i in fired:  # synapses from i to every j != i of i's copy
                 targets = (copy == copy[i]) & (np.arange(N_EXC) != i)
                 total[targets] += weight[targets]
+            for _ in range(parts * (step % 3)):  # another part's neuron: every j
+                total += weight
             expected.append(total.copy())
         np.testing.assert_array_equal(gi[variant * len(steps):(variant + 1) * len(steps)],
                                       expected)
     assert gi[0].tolist() == [0, W_INH, W_INH, 0, 0, 0]  # neuron 0 inhibits 1 and 2 only
+    assert len(gi) == 3 * len(steps) + 1
+    # the parts variant published each step's own number of spikes (the last: 1)
+    assert gi[-1].tolist() == [len(steps[-1])] * N_EXC
+
+
+def _exchange_file(tmp_path) -> Path:
+    path = tmp_path / "exchange"
+    path.write_bytes(bytes(2 * 64 * EXCHANGE_PARTS))
+    return path
+
+
+def _start_part(driver, path, part, n_calls):
+    import os
+
+    env = dict(os.environ, BRAINSIM_EXCHANGE=str(path), BRAINSIM_PART=str(part))
+    return subprocess.Popen([str(driver), "exchange", str(n_calls)], env=env, text=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def test_part_exchange_sums_the_other_parts_values_at_every_call(driver, tmp_path):
+    """Three processes, 20,000 calls: every call returns the sum of the others'
+    values of that call (the two alternating cells are never overwritten early)."""
+    path = _exchange_file(tmp_path)
+    parts = [_start_part(driver, path, p, 20000) for p in range(EXCHANGE_PARTS)]
+    outs = [p.communicate(timeout=120) for p in parts]
+    assert [p.returncode for p in parts] == [0] * EXCHANGE_PARTS, outs
+    assert [out.strip() for out, _ in outs] == ["ok 20000"] * EXCHANGE_PARTS
+
+
+def test_part_exchange_gives_up_on_a_part_that_never_comes(driver, tmp_path):
+    """A part whose partners never start stops with an error after the timeout
+    (1 s in the driver, 600 s in the networks) instead of waiting for ever."""
+    import time
+
+    start = time.perf_counter()
+    alone = _start_part(driver, _exchange_file(tmp_path), 0, 5)
+    _, err = alone.communicate(timeout=60)
+    assert alone.returncode == 3
+    assert "another part made no progress for 1.0 s" in err
+    assert time.perf_counter() - start < 30
 
 
 def test_pyproject_ships_every_piece(repo_root):
@@ -252,6 +305,48 @@ void _dealloc_arrays()
 {
 }
 '''
+
+
+NETWORK_LOOP_2_9 = '''    while(clock && clock->running() && !Network::_globally_stopped)
+    {
+        t = clock->t[0];
+        for(size_t i=0; i<objects.size(); i++)
+        {
+            if (report_func)
+            {
+                current = std::clock();
+            }
+            objects[i].second();
+        }
+        clock = next_clocks();
+
+        current = std::clock();
+        elapsed_realtime = (double)(current - start)/(1 * CLOCKS_PER_SEC);
+
+
+    }
+    Network::_globally_running = false;
+
+    _last_run_time = elapsed_realtime;
+'''
+
+
+def test_time_run_once_moves_the_per_step_clock_after_the_loop():
+    from brainsim.cppcode import time_run_once
+
+    text = time_run_once(NETWORK_LOOP_2_9)
+    body, after_loop = text.split("clock = next_clocks();")[1].split("\n    }\n", 1)
+    assert "std::clock" not in body and "elapsed_realtime" not in body
+    moved, rest = after_loop.split("Network::_globally_running = false;")
+    assert "current = std::clock(); elapsed_realtime = " in moved
+    assert moved.rstrip().endswith("(cppcode.time_run_once)")
+    assert "_last_run_time = elapsed_realtime;" in rest
+    # without the per-step reading (Brian2 >= 2.10, OpenMP builds): unchanged
+    once = NETWORK_LOOP_2_9.replace(
+        "        current = std::clock();\n        elapsed_realtime = (double)(current - start)"
+        "/(1 * CLOCKS_PER_SEC);\n", "")
+    assert once != NETWORK_LOOP_2_9 and time_run_once(once) == once
+    assert time_run_once(text) == text
 
 
 def test_prune_written_arrays_keeps_only_the_files_read_back():

@@ -11,7 +11,14 @@
 //   driver stop        request_stop(0) and request_stop(1)
 //   driver inhibit S_1 ... S_n   lateral inhibition: step k's inhibitory spikes S_k
 //                      ("0,4", "" for none); prints gi after each step, first with the
-//                      constant weight 17, then with the per-neuron weights j + 1
+//                      constant weight 17, then with the per-neuron weights j + 1, then
+//                      with those weights and k % 3 spikes of other parts at step k; a
+//                      last line repeats (N_EXC times) the number the parts variant
+//                      published at the last step
+//   driver exchange K  part exchange (EXCHANGE_PARTS parts, $BRAINSIM_EXCHANGE and
+//                      $BRAINSIM_PART set): K calls, part p publishing (p + 1) * 1000 + k
+//                      at call k; prints "ok K" if every call returned the sum of the
+//                      other parts' values, else the first call that did not
 // The delay line and ring are split into N_LANES lanes (set by the test).
 // DATA: n_syn, then n_syn lines "pre post delay w", then "dt n_steps", then
 // "scale_step scale" (multiply every weight by scale before that step; -1 for
@@ -23,6 +30,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <vector>
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 
 struct Network { static bool _globally_stopped; };
 bool Network::_globally_stopped = false;
@@ -40,6 +52,8 @@ int32_t cal_spikespace[CAL_N + 1];
 int32_t inh_spikespace[N_EXC + 1];
 double exc_gi[N_EXC];
 double exc_w_inh[N_EXC];
+int64_t inh_other_spikes = 0;  // inhibitory spikes of other parts in this step
+int64_t inh_published = -1;    // what the parts variant published last
 }
 
 namespace line {
@@ -57,6 +71,12 @@ namespace inhibit_fixed {
 }
 namespace inhibit_scheduled {
 #include "inhibition_scheduled.inc"
+}
+namespace inhibit_parts {
+#include "inhibition_parts.inc"
+}
+namespace exchange {
+#include "part_exchange.inc"
 }
 
 using namespace brian;
@@ -148,17 +168,42 @@ static int run_inhibition(int n_steps, char** steps)
         for (char* tok = strtok(steps[step], ","); tok; tok = strtok(NULL, ","))
             fired[step].push_back(atoi(tok));
     for (int j = 0; j < N_EXC; j++) exc_w_inh[j] = j + 1;
-    for (int variant = 0; variant < 2; variant++) {
+    for (int variant = 0; variant < 3; variant++) {
         std::fill(exc_gi, exc_gi + N_EXC, 0.0);
         for (int step = 0; step < n_steps; step++) {
             std::copy(fired[step].begin(), fired[step].end(), inh_spikespace);
             inh_spikespace[N_EXC] = (int32_t)fired[step].size();
+            inh_other_spikes = step % 3;
             if (variant == 0) inhibit_fixed::brainsim_lateral_inhibition(step);
-            else inhibit_scheduled::brainsim_lateral_inhibition(step);
+            else if (variant == 1) inhibit_scheduled::brainsim_lateral_inhibition(step);
+            else {  // this part's spikes, then (later in a step) the other parts'
+                inhibit_parts::brainsim_lateral_inhibition(step);
+                inhibit_parts::brainsim_other_parts_inhibition(step);
+            }
             for (int j = 0; j < N_EXC; j++) printf(j ? " %.17g" : "%.17g", exc_gi[j]);
             printf("\n");
         }
     }
+    for (int j = 0; j < N_EXC; j++) printf(j ? " %lld" : "%lld", (long long)inh_published);
+    printf("\n");
+    return 0;
+}
+
+static int run_exchange(long n_calls)
+{
+    const char* part_text = getenv("BRAINSIM_PART");
+    const int part = part_text ? atoi(part_text) : 0;
+    for (long k = 0; k < n_calls; k++) {
+        int64_t expected = 0;
+        for (int q = 0; q < EXCHANGE_PARTS; q++)
+            if (q != part) expected += (q + 1) * 1000 + k;
+        const int64_t got = exchange::brainsim_exchange_others((part + 1) * 1000 + k);
+        if (got != expected) {
+            printf("call %ld: %lld, expected %lld\n", k, (long long)got, (long long)expected);
+            return 1;
+        }
+    }
+    printf("ok %ld\n", n_calls);
     return 0;
 }
 
@@ -178,7 +223,8 @@ int main(int argc, char** argv)
     if (argc >= 2 && !strcmp(argv[1], "inhibit")) {
         return run_inhibition(argc - 2, argv + 2);
     }
+    if (argc == 3 && !strcmp(argv[1], "exchange")) return run_exchange(atol(argv[2]));
     fprintf(stderr, "usage: driver line|ring DATA | calendar SEED N_SLOTS P | stop | "
-                    "inhibit S_1 ... S_n\n");
+                    "inhibit S_1 ... S_n | exchange K\n");
     return 2;
 }
