@@ -939,7 +939,7 @@ class PartsSimulator:
             while pending:
                 pending = [run for run in pending if not self.part._wait(run, block=False)]
                 if pending:
-                    time.sleep(0.005)
+                    _sleep_until_one_ends(pending)
             self.peak_rss_mb = max(self.peak_rss_mb, sum(run.rss_mb for run in runs))
             outputs = [self.part._read_results(run.work, part_state)
                        for run, part_state in zip(runs, states)]
@@ -952,6 +952,27 @@ class PartsSimulator:
                 run.cleanup()
             os.unlink(exchange)
         return _merge_parts(outputs, state)
+
+
+def _sleep_until_one_ends(runs: list[_Run], timeout: float = 1.0) -> None:
+    """Block until one of the runs' processes ends (or `timeout` seconds pass).
+
+    Waits on Linux process file descriptors (``os.pidfd_open``) without waking
+    up in between, so that the parts, which wait for each other every time
+    step, keep their cores; elsewhere it sleeps 5 ms.
+    """
+    import select
+
+    fds = []
+    try:
+        for run in runs:
+            fds.append(os.pidfd_open(run.proc.pid))
+        select.select(fds, [], [], timeout)
+    except (AttributeError, OSError):  # no pidfd_open (not Linux >= 5.3): poll
+        time.sleep(0.005)
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 def _merge_parts(outputs: list[ChunkOutput], state: NetworkState) -> ChunkOutput:
