@@ -124,8 +124,9 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
     openmp_threads : int
         Threads of the compiled binary (0: single-threaded build). On a 2-core
         machine the single-threaded build was the fastest up to 1,600 neurons
-        (2 threads: 0.77x training at 1,600); use `n_jobs` to spread inference
-        over cores (docs/performance.md, Threads).
+        (2 threads: 0.77x training at 1,600); use `learning_processes` to
+        spread training and `n_jobs` to spread inference over cores
+        (docs/performance.md, Threads).
     learning_processes : int
         Processes that share the learning network (``fit``, ``partial_fit``),
         each simulating ``n_neurons / learning_processes`` excitatory and

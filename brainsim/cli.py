@@ -403,8 +403,9 @@ def add_threads_option(parser: argparse.ArgumentParser, default: int) -> None:
     """Add ``--threads N`` (OpenMP threads of the compiled network) to a script's parser."""
     parser.add_argument("--threads", type=int, default=default,
                         help="OpenMP threads of the compiled network (0: single-threaded, the "
-                             "fastest for up to 1,600 neurons on 2 cores; use --jobs to "
-                             "spread inference over cores; docs/performance.md, Threads)")
+                             "fastest for up to 1,600 neurons on 2 cores; to use more cores "
+                             "use --learning-processes for training and --jobs for "
+                             "inference; docs/performance.md, Threads)")
 
 
 def add_learning_processes_option(parser: argparse.ArgumentParser, default: int) -> None:
