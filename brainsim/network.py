@@ -712,9 +712,7 @@ def _add_inhibition_loop(inh, exc, ns: dict, sfx: str, *, scheduled: bool, n_par
     shared = n_parts > 1
     code = load_cpp("lateral_inhibition.cpp", spikespace=name(inh, "_spikespace"),
                     gi=name(exc, "gi"), n_total=len(inh), n_neurons=int(ns["n_neurons"]),
-                    weight=weight,
-                    publish="brainsim_exchange_publish(n_spikes);" if shared else ";",
-                    other_spikes="brainsim_exchange_collect()" if shared else "0")
+                    weight=weight, n_parts=n_parts)
     headers = ['"objects.h"']
     if shared:
         code = load_cpp("part_exchange.cpp", n_parts=n_parts, channel=0,

@@ -78,14 +78,11 @@ def driver(tmp_path_factory, request) -> Path:
     inhibition = dict(spikespace="inh_spikespace", gi="exc_gi", n_total=N_EXC,
                       n_neurons=N_NEURONS)
     (folder / "inhibition_fixed.inc").write_text(load_cpp(
-        "lateral_inhibition.cpp", **inhibition, weight=repr(W_INH), publish=";",
-        other_spikes="0"))
+        "lateral_inhibition.cpp", **inhibition, weight=repr(W_INH), n_parts=1))
     (folder / "inhibition_scheduled.inc").write_text(load_cpp(
-        "lateral_inhibition.cpp", **inhibition, weight="exc_w_inh[j]", publish=";",
-        other_spikes="0"))
-    (folder / "inhibition_parts.inc").write_text(load_cpp(
-        "lateral_inhibition.cpp", **inhibition, weight="exc_w_inh[j]",
-        publish="inh_published = n_spikes;", other_spikes="inh_other_spikes"))
+        "lateral_inhibition.cpp", **inhibition, weight="exc_w_inh[j]", n_parts=1))
+    (folder / "inhibition_parts.inc").write_text(load_cpp(  # the exchange: driver stand-ins
+        "lateral_inhibition.cpp", **inhibition, weight="exc_w_inh[j]", n_parts=2))
     (folder / "part_exchange.inc").write_text(load_cpp(
         "part_exchange.cpp", n_parts=EXCHANGE_PARTS, channel=1, timeout_s=EXCHANGE_TIMEOUT_S))
     shutil.copy(DRIVER, folder / "driver.cpp")

@@ -6,11 +6,11 @@
 //   n_neurons   neurons of one copy
 //   weight      the increment of gi[j]: a number, or a Brian2 array element such as
 //               _array_excitatory_w_inh[j] (a weight set per run)
-//   publish     statement run after this part's spikes are delivered: with n_parts > 1
-//               "brainsim_exchange_publish(n_spikes);" (part_exchange.cpp), else ";"
-//   other_spikes  inhibitory spikes of this step in the other processes that share the
-//               network, read by brainsim_other_parts_inhibition (a second code object,
-//               later in the step): "brainsim_exchange_collect()" or 0
+//   n_parts     processes that share the network (brainsim.simulation.PartsSimulator);
+//               with more than 1, this part publishes its number of spikes
+//               (brainsim_exchange_publish, part_exchange.cpp, compiled in before this
+//               piece) and brainsim_other_parts_inhibition (a second code object, later
+//               in the step) collects the other parts' (brainsim_exchange_collect)
 // Every inhibitory spike raises gi of every excitatory neuron of its copy except its
 // partner (same index) by the weight: what [DC15]'s all-to-all synapses (i != j) do,
 // with the same additions in the same order (spikes in the spike space's order,
@@ -30,17 +30,21 @@ double brainsim_lateral_inhibition(int64_t step)
         for (int64_t j = first; j < first + @n_neurons@; j++)
             if (j != i) gi[j] += @weight@;
     }
-    @publish@
+#if @n_parts@ > 1
+    brainsim_exchange_publish(n_spikes);
+#endif
     return 0.0;
 }
 
 // The other parts' inhibitory spikes of this step (a network shared by processes).
 double brainsim_other_parts_inhibition(int64_t step)
 {
+#if @n_parts@ > 1
     using namespace brian;
     double* __restrict gi = @gi@;
-    const int64_t n_other = @other_spikes@;
+    const int64_t n_other = brainsim_exchange_collect();
     for (int64_t k = 0; k < n_other; k++)
         for (int64_t j = 0; j < @n_total@; j++) gi[j] += @weight@;
+#endif
     return 0.0;
 }

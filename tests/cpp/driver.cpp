@@ -72,7 +72,9 @@ namespace inhibit_fixed {
 namespace inhibit_scheduled {
 #include "inhibition_scheduled.inc"
 }
-namespace inhibit_parts {
+namespace inhibit_parts {  // stand-ins for part_exchange.cpp's publish and collect
+static void brainsim_exchange_publish(int64_t n_spikes) { brian::inh_published = n_spikes; }
+static int64_t brainsim_exchange_collect() { return brian::inh_other_spikes; }
 #include "inhibition_parts.inc"
 }
 namespace exchange {
