@@ -701,7 +701,7 @@ def _add_inhibition_loop(inh, exc, ns: dict, sfx: str, *, scheduled: bool, n_par
     the wait for the slowest part overlaps with that work; nothing else in the
     slot touches ``gi``.
     """
-    from brian2 import Function, defaultclock, get_device
+    from brian2 import defaultclock, get_device
 
     device = get_device()
 
@@ -720,11 +720,7 @@ def _add_inhibition_loop(inh, exc, ns: dict, sfx: str, *, scheduled: bool, n_par
         headers += PART_EXCHANGE_HEADERS
 
     def function(cpp_name: str):
-        func = Function(lambda step: 0.0, arg_units=[1], return_unit=1, arg_types=["integer"],
-                        return_type="float", stateless=False)
-        func.implementations.add_implementation(
-            "cpp", {"support_code": code}, name=cpp_name, compiler_kwds={"headers": headers})
-        return func
+        return _cpp_function(cpp_name, code, headers, arg_units=[1], arg_types=["integer"])
 
     group = NeuronGroup(1, "inhibited : 1", namespace={
         "lateral_inhibition": function("brainsim_lateral_inhibition"),
@@ -748,18 +744,24 @@ PART_EXCHANGE_HEADERS = ["<fcntl.h>", "<sched.h>", "<sys/mman.h>", "<time.h>", "
                          "<cstdio>", "<cstdlib>"]
 
 
-def _part_function(name: str, n_parts: int, *, channel: int, arg_units, arg_types):
-    """A Brian2 function implemented by `name` of ``part_exchange.cpp`` (C++ only)."""
+def _cpp_function(cpp_name: str, code: str, headers: list[str], *, arg_units, arg_types):
+    """A stateful Brian2 function returning a float, implemented (C++ only) by the
+    function `cpp_name` of the support code `code`."""
     from brian2 import Function
 
     func = Function(lambda *args: 0.0, arg_units=arg_units, return_unit=1,
                     arg_types=arg_types, return_type="float", stateless=False)
     func.implementations.add_implementation(
-        "cpp", {"support_code": load_cpp("part_exchange.cpp", n_parts=n_parts, channel=channel,
-                                         timeout_s=PART_TIMEOUT_S)},
-        name=name, compiler_kwds={"headers": PART_EXCHANGE_HEADERS},
-    )
+        "cpp", {"support_code": code}, name=cpp_name, compiler_kwds={"headers": headers})
     return func
+
+
+def _part_function(name: str, n_parts: int, *, channel: int, arg_units, arg_types):
+    """A Brian2 function implemented by `name` of ``part_exchange.cpp`` (C++ only)."""
+    code = load_cpp("part_exchange.cpp", n_parts=n_parts, channel=channel,
+                    timeout_s=PART_TIMEOUT_S)
+    return _cpp_function(name, code, PART_EXCHANGE_HEADERS, arg_units=arg_units,
+                         arg_types=arg_types)
 
 
 def _add_input_calendar(inputs, *, slot_steps: int, sfx: str):
