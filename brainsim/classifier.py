@@ -373,7 +373,8 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         if learning:
             base.update(n_slots=self.chunk_size, rule=self._rule(), n_copies=1,
                         theta_decay=recipe.theta_decay,
-                        homeostasis_speed=float(recipe.homeostasis_speed))
+                        homeostasis_speed=float(recipe.homeostasis_speed),
+                        homeostasis_strength=float(recipe.homeostasis_strength))
         else:
             base.update(n_slots=self.inference_chunk_size, rule=None, n_copies=self.n_copies)
         base.update(kw)

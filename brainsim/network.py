@@ -91,6 +91,11 @@ class NetworkShape:
         ``theta_plus`` times k and ``tau_theta`` divided by k, so that a neuron
         firing at the same rate settles at the same threshold, k times sooner
         (1: [DC15]'s 0.05 mV and 10^4 s).
+    homeostasis_strength : float
+        Factor s on ``theta_plus`` alone while learning (``tau_theta`` kept), so
+        that a neuron firing at a given rate settles at s times the threshold:
+        smaller s lets neurons whose prototypes suit more images win more of
+        them instead of all neurons winning about equally often (1: [DC15]).
     n_parts : int
         Processes that share one network (C++ standalone, one copy): each runs
         this shape, whose ``n_neurons`` excitatory and inhibitory neurons are
@@ -112,6 +117,7 @@ class NetworkShape:
     scheduled: bool = False
     theta_decay: bool = True
     homeostasis_speed: float = 1.0
+    homeostasis_strength: float = 1.0
     n_parts: int = 1
 
     @property
@@ -238,7 +244,7 @@ def _namespace(shape: NetworkShape, rule: LearningRule | None) -> dict:
         weight_sum=shape.weight_sum,
         input_gain=M.reference_input_size / shape.n_input,
         w_max=M.w_max,
-        theta_plus=M.theta_plus * shape.homeostasis_speed,
+        theta_plus=M.theta_plus * shape.homeostasis_speed * shape.homeostasis_strength,
         tau_theta=M.tau_theta / shape.homeostasis_speed,
     )
     if rule is not None:

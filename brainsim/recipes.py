@@ -141,6 +141,10 @@ class Recipe:
         [DC15]'s: theta_plus (0.05 mV per spike) times this factor and
         tau_theta (10^4 s) divided by it, so the same firing rate gives the same
         threshold, reached sooner (:class:`brainsim.network.NetworkShape`).
+    homeostasis_strength : float
+        Factor on theta_plus alone while learning (tau_theta kept): the
+        threshold a firing rate earns, so how strongly the homeostasis
+        equalises how often neurons win (1: [DC15]).
     rule : str
         Learning rule of the input synapses (a key of
         :data:`brainsim.plasticity.RULES`), used when the estimator's
@@ -159,6 +163,7 @@ class Recipe:
     n_passes: int = 1
     min_images: int = 0
     homeostasis_speed: float = 1.0
+    homeostasis_strength: float = 1.0
     theta_average: float = 0.0
     inference_repeats: int = 1
     rule: str = DEFAULT_RULE
@@ -231,6 +236,7 @@ MECHANISMS: dict[str, dict[str, Any]] = {
     "input_normalisation": {"input_normalisation": False},
     "more_passes": {"n_passes": 1, "min_images": 0},
     "homeostasis_speed": {"homeostasis_speed": 1.0},
+    "homeostasis_strength": {"homeostasis_strength": 1.0},
     "theta_average": {"theta_average": 0.0},
     "inference_repeats": {"inference_repeats": 1},
     "instar_rule": {"rule": DEFAULT_RULE},
@@ -312,10 +318,10 @@ def resolve_recipe(name: str, options: dict | None = None) -> Recipe:
             value = options[key]
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0:
                 raise ConfigError(f"recipe option {key} must be a number >= 0, got {value!r}")
-    if "homeostasis_speed" in options:
-        value = options["homeostasis_speed"]
+    for key in ("homeostasis_speed", "homeostasis_strength"):
+        value = options.get(key, 1.0)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-            raise ConfigError(f"recipe option homeostasis_speed must be a number > 0, got {value!r}")
+            raise ConfigError(f"recipe option {key} must be a number > 0, got {value!r}")
     if "theta_average" in options:
         value = options["theta_average"]
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:

@@ -22,7 +22,7 @@ from brainsim.simulation import ChunkOutput, NetworkState
 ALL_ON = {"eta_start": 5.0, "eta_final": 0.1, "w_inh": 25.0, "theta_decay": False,
           "input_normalisation": True, "n_passes": 2, "rule": "instar",
           "min_images": 0, "w_inh_inference": None, "eta_half_images": 50,
-          "homeostasis_speed": 4.0, "theta_average": 0.2, "inference_repeats": 3}
+          "homeostasis_speed": 4.0, "homeostasis_strength": 0.5, "theta_average": 0.2, "inference_repeats": 3}
 
 # ----------------------------------------------------------------------------- recipes
 
@@ -497,6 +497,33 @@ def test_faster_homeostasis_scales_theta_plus_up_and_tau_theta_down():
     assert snn._shape(learning=False).homeostasis_speed == 1.0  # frozen: one binary for all
     with pytest.raises(ConfigError, match="homeostasis_speed must be a number > 0"):
         R.resolve_recipe("local_plus", {"homeostasis_speed": 0})
+
+
+def test_homeostasis_strength_scales_the_threshold_gained_per_spike():
+    """homeostasis_strength s: every spike raises theta by s x theta_plus; tau_theta kept."""
+    from brainsim.network import _namespace
+    from brainsim.simulation import RuntimeSimulator
+
+    shape = NetworkShape(n_input=16, n_neurons=3, n_slots=1, rule="power_law", theta_decay=False,
+                         homeostasis_strength=0.5, presentation_time=0.35, resting_time=0.01)
+    ns = _namespace(shape, None)
+    assert float(ns["theta_plus"] / M.mV) == pytest.approx(0.5 * float(M.theta_plus / M.mV))
+    assert float(ns["tau_theta"] / M.second) == pytest.approx(float(M.tau_theta / M.second))
+    st = _tiny_state()
+    before = st.theta.copy()
+    out = RuntimeSimulator(shape).run(st, _chunk(np.full((1, 16), 255.0)))
+    n_spikes = int(out.slot_exc_spikes.sum())
+    assert n_spikes > 0
+    gained = float((out.state.theta - before).sum() / 1e-3)  # mV
+    assert gained == pytest.approx(n_spikes * 0.5 * float(M.theta_plus / M.mV), rel=1e-6)
+    from brainsim.classifier import DiehlCookSNN
+
+    snn = DiehlCookSNN(n_neurons=4, recipe="local_plus", recipe_options={"homeostasis_strength": 0.5})
+    snn.n_features_in_ = 64
+    assert snn._shape(learning=True).homeostasis_strength == 0.5
+    assert snn._shape(learning=False).homeostasis_strength == 1.0  # frozen: one binary for all
+    with pytest.raises(ConfigError, match="homeostasis_strength must be a number > 0"):
+        R.resolve_recipe("local_plus", {"homeostasis_strength": -1})
 
 
 def test_inhibition_strength_is_as_set():
