@@ -196,6 +196,9 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         ``len(classes_)``.
     training_presentations_ : int
         Presentations during training, retries included.
+    homeostasis_strength_ : float
+        Factor on theta_plus (0.05 mV per spike) in the last learning run
+        (the recipe's ``homeostasis_factor`` for this size and run length).
     n_training_images_ : int
         Images learned, counted once per epoch.
     timings_ : dict
@@ -362,7 +365,8 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         return self._rule()
 
     # ------------------------------------------------------------- simulators
-    def _shape(self, *, learning: bool, **kw) -> NetworkShape:
+    def _shape(self, *, learning: bool, fit_images: int | None = None, **kw) -> NetworkShape:
+        """Network shape; `fit_images`: presentations of the whole fit (None: a stream)."""
         recipe = self._recipe()
         base = dict(
             n_input=self.n_features_in_, n_neurons=self.n_neurons,
@@ -374,7 +378,9 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             base.update(n_slots=self.chunk_size, rule=self._rule(), n_copies=1,
                         theta_decay=recipe.theta_decay,
                         homeostasis_speed=float(recipe.homeostasis_speed),
-                        homeostasis_strength=float(recipe.homeostasis_strength))
+                        homeostasis_strength=recipe.homeostasis_factor(
+                            self.n_neurons, None if fit_images is None else
+                            fit_images * (float(self.presentation_time) + float(self.resting_time))))
         else:
             base.update(n_slots=self.inference_chunk_size, rule=None, n_copies=self.n_copies)
         base.update(kw)
@@ -391,7 +397,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         """Processes that run `shape`: ``learning_processes`` for the learning network."""
         return int(self.learning_processes) if shape.learning else 1
 
-    def compile(self, n_features_in: int) -> dict[str, float]:
+    def compile(self, n_features_in: int, n_images: int | None = None) -> dict[str, float]:
         """Build the learning and the inference network ahead of time.
 
         With the standalone back end this compiles both (in parallel, each in
@@ -403,6 +409,10 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         ----------
         n_features_in : int
             Number of input pixels (64 for digits, 784 for MNIST).
+        n_images : int, optional
+            Training images that :meth:`fit` will get; needed by recipes whose
+            learning network depends on the length of the fit
+            (``homeostasis_scaling``). None: the network of :meth:`partial_fit`.
 
         Returns
         -------
@@ -433,7 +443,9 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
                 errors.append(err)
             seconds[name] = time.perf_counter() - start
 
-        shapes = {"learning": self._shape(learning=True), "inference": self._shape(learning=False)}
+        fit_images = None if n_images is None else self._fit_presentations(int(n_images))
+        shapes = {"learning": self._shape(learning=True, fit_images=fit_images),
+                  "inference": self._shape(learning=False)}
         parallel = self.backend == "standalone"  # each build runs in a child process
         if parallel:
             threads = [threading.Thread(target=build, args=item) for item in shapes.items()]
@@ -500,7 +512,8 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             raise NotFittedError(
                 "neurons have no labels yet; call fit(X, y) or assign(X, y) first")
 
-    def partial_fit(self, X, *, passes: int | None = None) -> "DiehlCookSNN":
+    def partial_fit(self, X, *, passes: int | None = None,
+                    total_images: int | None = None) -> "DiehlCookSNN":
         """Continue unsupervised STDP learning on the images `X` (labels unused).
 
         The first call initialises the network. Thresholds keep adapting.
@@ -519,10 +532,20 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             :meth:`fit`, which passes :meth:`training_passes`; a caller that
             streams a training set in parts and wants the same schedule passes
             ``training_passes(n)`` of the whole set with each part.
+        total_images : int, optional
+            Images of the whole training run that `X` belongs to (:meth:`fit`
+            passes ``len(X)``; a caller streaming a training set in parts
+            passes its size with each part), for recipes whose learning
+            depends on the run's length (``homeostasis_scaling``: how far the
+            thresholds get towards their equilibrium). None (default): an
+            open-ended stream, whose thresholds reach it.
         """
         if passes is not None and (isinstance(passes, bool) or not isinstance(
                 passes, (int, np.integer)) or passes < 1):
             raise ConfigError(f"passes must be a whole number >= 1, got {passes!r}")
+        if total_images is not None and (isinstance(total_images, bool) or not isinstance(
+                total_images, (int, np.integer)) or total_images < 1):
+            raise ConfigError(f"total_images must be a whole number >= 1, got {total_images!r}")
         self._validate_params()
         if not hasattr(self, "weights_"):
             flat = self._check_X(X, fitting=True)
@@ -538,7 +561,9 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
             flat = self._check_X(X, fitting=False)
             self._state = self._get_state()
         with self._checkpoint_folder_lock():  # one training process per checkpoint folder
-            self._learn(flat, self._recipe().n_passes if passes is None else int(passes))
+            n_passes = self._recipe().n_passes if passes is None else int(passes)
+            self._learn(flat, n_passes, fit_images=None if total_images is None else
+                        int(total_images) * n_passes * int(self.n_epochs))
         return self
 
     def training_passes(self, n_images: int) -> int:
@@ -549,6 +574,10 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         1,010 training images of the digits default, 1 over MNIST).
         """
         return self._recipe().passes(int(n_images))
+
+    def _fit_presentations(self, n_images: int) -> int:
+        """Planned presentations of :meth:`fit` on `n_images` images (retries not counted)."""
+        return n_images * self.training_passes(n_images) * int(self.n_epochs)
 
     def fit(self, X, y) -> "DiehlCookSNN":
         """Learn from `X` without labels, then assign labels with `y`.
@@ -574,7 +603,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         for attr in ("weights_", "assignments_"):
             if hasattr(self, attr):
                 delattr(self, attr)
-        self.partial_fit(X, passes=self.training_passes(len(X)))
+        self.partial_fit(X, passes=self.training_passes(len(X)), total_images=len(X))
         n_assign = len(X) if self.n_assign is None else min(self.n_assign, len(X))
         return self._assign(X[:n_assign], y[:n_assign], classes)
 
@@ -582,7 +611,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         """Labels as a 1-D array of ``n`` values (any type scikit-learn accepts)."""
         return _check_labels(y, n)
 
-    def _learn(self, flat: np.ndarray, n_passes: int) -> None:
+    def _learn(self, flat: np.ndarray, n_passes: int, *, fit_images: int | None = None) -> None:
         recipe = self._recipe()
         passes = flat
         # a number of passes other than fit's is part of the run (checkpoint identity)
@@ -603,7 +632,8 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         if ckpt is not None and ckpt.exists():
             self._state, progress, theta_sum = self._read_checkpoint(ckpt, data_hash)
         self._theta_sum = theta_sum  # written with each checkpoint of this fit
-        shape = self._shape(learning=True)
+        shape = self._shape(learning=True, fit_images=fit_images)
+        self.homeostasis_strength_ = shape.homeostasis_strength
         sim = getattr(self, "_training_sim", None)
         if (sim is None or sim.shape != shape
                 or getattr(sim, "n_parts", 1) != self._parts(shape)):

@@ -79,7 +79,8 @@ def curve_points(requested: list[int] | None, n_train: int) -> list[int]:
     return sorted(points)
 
 
-def _prebuild_standalone(snns: list, n_features: int, timings: dict) -> threading.Thread:
+def _prebuild_standalone(snns: list, n_features: int, timings: dict,
+                         n_images: int | None = None) -> threading.Thread:
     """Compile the learning and the inference networks of ``snns`` in a background thread.
 
     ``DiehlCookSNN.compile`` builds both in child processes; a build already in
@@ -92,7 +93,7 @@ def _prebuild_standalone(snns: list, n_features: int, timings: dict) -> threadin
         for i, snn in enumerate(snns):
             prefix = "build_" if i == 0 else f"build_{snn.recipe}_"
             try:
-                for name, seconds in snn.compile(n_features).items():
+                for name, seconds in snn.compile(n_features, n_images).items():
                     timings[f"{prefix}{name}"] = seconds
             except Exception:  # noqa: BLE001 - reported by the estimator's own build
                 pass
@@ -167,7 +168,7 @@ def train_snn_stages(snn, data, points: list[int], n_assign: int | None, log: Lo
     # per stage for each small part
     passes = snn.training_passes(points[-1]) if points else 1
     for p in points:
-        snn.partial_fit(data.X_train[previous:p], passes=passes)
+        snn.partial_fit(data.X_train[previous:p], passes=passes, total_images=points[-1])
         previous = p
         k = p if n_assign is None else min(n_assign, p)
         t0 = time.perf_counter()
@@ -203,7 +204,7 @@ def train_other_recipes(others: Mapping[str, Any], data, cfg: Mapping[str, Any],
     models = {}
     n_train = len(data.y_train)
     for recipe, net in others.items():
-        net.partial_fit(data.X_train, passes=net.training_passes(n_train))
+        net.partial_fit(data.X_train, passes=net.training_passes(n_train), total_images=n_train)
         k = n_train if cfg["n_assign"] is None else min(cfg["n_assign"], n_train)
         t0 = time.perf_counter()
         net.assign(data.X_train[:k], data.y_train[:k])
@@ -386,7 +387,8 @@ def compare_one_seed(cfg: Mapping[str, Any], out_dir: str | os.PathLike | None =
     X_train, X_test = images_to_features(data.X_train), images_to_features(data.X_test)
     builder = None
     if snn.backend == "standalone":
-        builder = _prebuild_standalone([snn, *others.values()], X_train.shape[1], timings)
+        builder = _prebuild_standalone([snn, *others.values()], X_train.shape[1], timings,
+                                        len(X_train))
 
     # ANNs first: they train while the spiking network compiles. One BLAS/OpenMP
     # thread each, so that they do not fight the compiler for the cores.

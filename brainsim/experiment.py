@@ -595,7 +595,8 @@ def snn_experiment(config: Mapping[str, Any] | None = None,
     snn = DiehlCookSNN(**dict(snn_kwargs(cfg), checkpoint_dir=checkpoint_dir))
 
     # STDP, no labels; `epochs` epochs of the recipe's passes (fit's schedule)
-    snn.partial_fit(data.X_train[:n_train], passes=snn.training_passes(n_train))
+    snn.partial_fit(data.X_train[:n_train], passes=snn.training_passes(n_train),
+                    total_images=n_train)
     snn.assign(data.X_train[:n_assign], data.y_train[:n_assign])
     t0 = time.perf_counter()
     test = snn.respond(data.X_test, desc="test")
@@ -621,6 +622,8 @@ def snn_experiment(config: Mapping[str, Any] | None = None,
         "unassigned_neurons": int(np.sum(snn.assignments_ < 0)),
         "mean_test_spikes_per_image": float(test.counts.sum(axis=1).mean()),
         "presentations_per_image": snn.effective_n_repeats(),  # while frozen; counts are summed
+        # factor on theta_plus while learning (recipe homeostasis_strength / _scaling)
+        "homeostasis_strength": getattr(snn, "homeostasis_strength_", None),
         "recipe": cfg["recipe"], "split": split,
     }}
     models["snn_logreg"] = logreg_readout_entry(snn, data.y_train[:n_assign], test.counts,

@@ -164,6 +164,10 @@ tau_pre_slow = 20.0 * ms  # presynaptic trace of the instar rule; [DC-code] tc_p
 w_inh_learning = 60.0  # inhibitory weight of local_plus while learning (chosen here on
 #   the digits validation split: 30 -> 81.2 %, 60 -> 85.1 %, 100 -> 82.8 %; [BN] uses
 #   strong direct inhibition); while frozen it keeps [DC-code]'s 17 (w_inh_to_exc)
+homeostasis_reference_neurons = 100  # local_plus scales theta_plus by n_neurons / 100 (and
+#   by how far a fit lets theta approach its equilibrium), so that a neuron winning its fair
+#   share of the images ends a fit near the same threshold at every size; the factor at 100
+#   neurons, 0.5, was chosen on the MNIST validation split (docs/recipes.md)
 min_training_images = 3000  # local_plus shows a small training set until this many
 #   images were presented (digits: 3 passes over 1,010 images; chosen here: 1 pass
 #   85.1 %, 3 passes 88.8 % on the digits validation split)

@@ -22,7 +22,8 @@ from brainsim.simulation import ChunkOutput, NetworkState
 ALL_ON = {"eta_start": 5.0, "eta_final": 0.1, "w_inh": 25.0, "theta_decay": False,
           "input_normalisation": True, "n_passes": 2, "rule": "instar",
           "min_images": 0, "w_inh_inference": None, "eta_half_images": 50,
-          "homeostasis_speed": 4.0, "homeostasis_strength": 0.5, "theta_average": 0.2, "inference_repeats": 3}
+          "homeostasis_speed": 4.0, "homeostasis_strength": 0.5,
+          "homeostasis_scaling": True, "theta_average": 0.2, "inference_repeats": 3}
 
 # ----------------------------------------------------------------------------- recipes
 
@@ -518,12 +519,57 @@ def test_homeostasis_strength_scales_the_threshold_gained_per_spike():
     assert gained == pytest.approx(n_spikes * 0.5 * float(M.theta_plus / M.mV), rel=1e-6)
     from brainsim.classifier import DiehlCookSNN
 
-    snn = DiehlCookSNN(n_neurons=4, recipe="local_plus", recipe_options={"homeostasis_strength": 0.5})
+    snn = DiehlCookSNN(n_neurons=4, recipe="local_plus",
+                       recipe_options={"homeostasis_strength": 0.5, "homeostasis_scaling": False})
     snn.n_features_in_ = 64
     assert snn._shape(learning=True).homeostasis_strength == 0.5
     assert snn._shape(learning=False).homeostasis_strength == 1.0  # frozen: one binary for all
     with pytest.raises(ConfigError, match="homeostasis_strength must be a number > 0"):
         R.resolve_recipe("local_plus", {"homeostasis_strength": -1})
+
+
+def test_scaled_homeostasis_grows_with_the_network_and_shrinking_fits():
+    """homeostasis_scaling: factor x n_neurons / 100, / (1 - exp(-T / tau_theta)) for a fit of T s."""
+    r = R.resolve_recipe("local_plus", {"homeostasis_strength": 0.5, "homeostasis_scaling": True})
+    tau = float(M.tau_theta / M.second)
+    assert r.homeostasis_factor(100) == 0.5  # an open-ended stream reaches equilibrium
+    assert r.homeostasis_factor(400) == 2.0
+    assert r.homeostasis_factor(100, 25000.0) == pytest.approx(0.5 / (1 - np.exp(-25000 / tau)), rel=0.02)
+    assert r.homeostasis_factor(100, 25000.0) == 0.54  # two significant digits
+    assert r.homeostasis_factor(100, 1515.0) == 3.6  # digits: 3 passes over 1,010 images
+    assert R.resolve_recipe("local_plus", {"homeostasis_scaling": False}).homeostasis_factor(
+        400, 1515.0) == 0.5  # without scaling: the factor itself
+    with pytest.raises(ConfigError, match="homeostasis_scaling must be true or false"):
+        R.resolve_recipe("local_plus", {"homeostasis_scaling": 1})
+    from brainsim.classifier import DiehlCookSNN
+
+    snn = DiehlCookSNN(n_neurons=400, recipe="local_plus",
+                       recipe_options={"homeostasis_strength": 0.5, "homeostasis_scaling": True})
+    snn.n_features_in_ = 784
+    # fit on 50,000 images: 50,000 presentations of 0.5 s
+    assert snn._shape(learning=True, fit_images=snn._fit_presentations(50000)).homeostasis_strength == 2.2
+    assert snn._shape(learning=True).homeostasis_strength == 2.0
+
+
+def test_fit_and_streamed_parts_learn_with_the_length_of_the_whole_run():
+    """fit passes its length; partial_fit(total_images=n) the whole run's; alone: a stream."""
+    from brainsim.classifier import DiehlCookSNN
+    from brainsim.datasets import load_dataset
+
+    d = load_dataset("digits")
+    X, y = d.X_train[:40], d.y_train[:40]
+    kw = dict(n_neurons=5, recipe="local_plus", backend="runtime", progress=False, chunk_size=40,
+              recipe_options={"homeostasis_strength": 0.5, "homeostasis_scaling": True,
+                              "min_images": 0})
+    r = R.resolve_recipe("local_plus", kw["recipe_options"])
+    slot = float((M.presentation_time + M.resting_time) / M.second)
+    fitted = DiehlCookSNN(**kw).fit(X, y)
+    assert fitted.homeostasis_strength_ == r.homeostasis_factor(5, 40 * slot)
+    streamed = DiehlCookSNN(**kw).partial_fit(X[:20], total_images=40)
+    assert streamed.homeostasis_strength_ == fitted.homeostasis_strength_
+    assert DiehlCookSNN(**kw).partial_fit(X[:20]).homeostasis_strength_ == r.homeostasis_factor(5)
+    with pytest.raises(ConfigError, match="total_images must be a whole number"):
+        DiehlCookSNN(**kw).partial_fit(X[:20], total_images=0)
 
 
 def test_inhibition_strength_is_as_set():
@@ -650,7 +696,8 @@ def test_ablation_switches_each_mechanism_off_and_writes_its_table(recorded, tmp
     # one mechanism: switching it off is the faithful network, named so, not run twice
     one = ablation_variants("local_plus", {"rule": "power_law", "min_images": 0,
                                            "w_inh_inference": None, "theta_average": 0.0,
-                                           "inference_repeats": 1})
+                                           "inference_repeats": 1, "homeostasis_strength": 1.0,
+                                           "homeostasis_scaling": False})
     assert list(one) == ["local_plus", "- inhibition (= diehl_cook_2015)"]
     assert R.resolve_recipe(*one["- inhibition (= diehl_cook_2015)"]).mechanisms() == []
     with pytest.raises(ConfigError, match="no mechanism"):
