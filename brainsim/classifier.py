@@ -563,7 +563,7 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         with self._checkpoint_folder_lock():  # one training process per checkpoint folder
             n_passes = self._recipe().n_passes if passes is None else int(passes)
             self._learn(flat, n_passes, fit_images=None if total_images is None else
-                        int(total_images) * n_passes * int(self.n_epochs))
+                        self._fit_presentations(int(total_images), n_passes))
         return self
 
     def training_passes(self, n_images: int) -> int:
@@ -575,9 +575,12 @@ class DiehlCookSNN(ClassifierMixin, BaseEstimator):
         """
         return self._recipe().passes(int(n_images))
 
-    def _fit_presentations(self, n_images: int) -> int:
-        """Planned presentations of :meth:`fit` on `n_images` images (retries not counted)."""
-        return n_images * self.training_passes(n_images) * int(self.n_epochs)
+    def _fit_presentations(self, n_images: int, passes: int | None = None) -> int:
+        """Planned presentations of a training run of `n_images` images (retries not
+        counted), `passes` per epoch (None: :meth:`fit`'s, :meth:`training_passes`)."""
+        if passes is None:
+            passes = self.training_passes(n_images)
+        return n_images * passes * int(self.n_epochs)
 
     def fit(self, X, y) -> "DiehlCookSNN":
         """Learn from `X` without labels, then assign labels with `y`.
